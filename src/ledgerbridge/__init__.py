@@ -1,0 +1,1 @@
+"""ledgerbridge: an accounting integration hub built on a double-entry ledger."""

@@ -1,0 +1,131 @@
+"""SQLAlchemy Core tables: the one schema that Alembic migrations build.
+
+Amounts are ``BigInteger`` minor units; exchange rates are exact decimal text
+(SQLite's NUMERIC would round-trip them through float). Journal rows carry the
+entity and date of their entry so reports aggregate lines without a join.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.types import TypeDecorator
+
+__all__ = ["DecimalText", "accounts", "entities", "journal_entries", "journal_lines",
+           "metadata", "periods"]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """A Decimal stored as its exact text."""
+
+    impl = String(48)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        """Store the exact decimal text."""
+        return None if value is None else str(Decimal(value))
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        """Read the text back as a Decimal."""
+        return None if value is None else Decimal(value)
+
+
+entities = Table(
+    "entities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("functional_currency", String(3), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entity_id", ForeignKey("entities.id"), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("subtype", String(32)),
+    Column("parent_id", ForeignKey("accounts.id")),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("description", Text),
+    UniqueConstraint("entity_id", "code", name="uq_accounts_entity_code"),
+)
+
+periods = Table(
+    "periods",
+    metadata,
+    Column("entity_id", ForeignKey("entities.id"), primary_key=True),
+    Column("period", String(7), primary_key=True),
+    Column("status", String(8), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+journal_entries = Table(
+    "journal_entries",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("entity_id", ForeignKey("entities.id"), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("memo", Text, nullable=False, server_default=""),
+    Column("posted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("reverses_id", ForeignKey("journal_entries.id"), unique=True),
+    Column("idempotency_key", String(255)),
+    # lineage: where the entry came from
+    Column("connection", String(128)),
+    Column("object_type", String(64)),
+    Column("external_id", String(255)),
+    Column("document_id", String(64)),
+    Column("raw_payload_id", String(64)),
+    UniqueConstraint("entity_id", "idempotency_key", name="uq_journal_entries_idempotency"),
+    Index("ix_journal_entries_entity_date", "entity_id", "date"),
+    Index("ix_journal_entries_source", "connection", "object_type", "external_id"),
+)
+
+journal_lines = Table(
+    "journal_lines",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("entry_id", ForeignKey("journal_entries.id"), nullable=False, index=True),
+    Column("entity_id", Integer, nullable=False),
+    Column("date", Date, nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("original_amount", BigInteger, nullable=False),
+    Column("rate", DecimalText),
+    Column("memo", Text),
+    Column("party", String(200)),
+    Column("due_date", Date),
+    Index("ix_journal_lines_account_date", "account_id", "date"),
+)
