@@ -53,7 +53,9 @@ def _iso_exponents() -> dict[str, int]:
 
 @cache
 def _cldr_codes() -> frozenset[str]:
-    return frozenset(list_currencies())
+    # ISO codes without a minor unit (gold, SDR, "no currency") stay refused.
+    no_minor = {c.code for c in iso4217.Currency if c.exponent is None}
+    return frozenset(list_currencies()) - no_minor
 
 
 def is_currency(code: str) -> bool:

@@ -263,12 +263,12 @@ class Ledger:
             offset = 0
             while chunk := list(islice(iterator, chunk_size)):
                 keys = [e.idempotency_key for e in chunk if e.idempotency_key is not None]
-                known = set(self._existing_keys(c, keys)) | seen if keys else seen
+                posted_keys = self._existing_keys(c, keys)
                 batch: list[tuple[Entry, list[PreparedLine]]] = []
                 for i, entry in enumerate(chunk, start=offset + 1):
                     key = entry.idempotency_key
                     if key is not None:
-                        if key in known:
+                        if key in posted_keys or key in seen:
                             duplicates += 1
                             continue
                         seen.add(key)

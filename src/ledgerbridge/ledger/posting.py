@@ -142,7 +142,7 @@ def _convert(lines: tuple, functional: str) -> list[int]:
         step = 1 if residual > 0 else -1
         for i in by_error[: abs(residual)]:
             rounded[i] += step
-    if not any(rounded):
+    if not any(ln.amount.minor for ln in lines):
         raise PostingError("the entry moves no money: every line is zero")
     return rounded
 
