@@ -68,7 +68,8 @@ def test_json_numbers_are_read_exactly_never_as_floats():
 
 
 def test_reader_names_file_lines_and_skips_blank_ones():
-    good = '{"date":"2026-01-01","lines":[{"account":"1","debit":"1"},{"account":"2","credit":"1"}]}'
+    good = ('{"date":"2026-01-01","lines":[{"account":"1","debit":"1"},'
+            '{"account":"2","credit":"1"}]}')
     reader = EntryReader([good, "", "   ", good, "{broken"], "USD")
     with pytest.raises(PostingError) as info:
         list(reader)

@@ -209,7 +209,7 @@ def entries(draw):
     accounts = draw(st.lists(st.sampled_from(ACCOUNTS), min_size=len(amounts) + 1,
                              max_size=len(amounts) + 1))
     rate = CURRENCIES[currency]
-    lines = [Line(a, Money(m, currency), rate) for a, m in zip(accounts, amounts)]
+    lines = [Line(a, Money(m, currency), rate) for a, m in zip(accounts, amounts, strict=False)]
     lines.append(Line(accounts[-1], Money(-sum(amounts), currency), rate))
     day = draw(st.dates(dt.date(2025, 1, 1), dt.date(2027, 12, 31)))
     return Entry(day, tuple(draw(st.permutations(lines))))

@@ -34,7 +34,7 @@ from ledgerbridge.ledger.posting import (
     prepare_lines,
 )
 from ledgerbridge.money import Money, MoneyError, currency_exponent
-from ledgerbridge.store.bulk import insert_rows, reserve_ids
+from ledgerbridge.store.bulk import date_param, insert_rows, reserve_ids
 from ledgerbridge.store.tables import (
     accounts,
     entities,
@@ -318,32 +318,28 @@ class Ledger:
     ) -> list[int]:
         entity_id = self.entity.id
         ids = reserve_ids(conn, journal_entries, len(batch))
-        try:
-            insert_rows(
-                conn,
-                journal_entries,
-                _ENTRY_COLUMNS,
-                [
-                    (id_, entity_id, e.date, e.memo, reverses, e.idempotency_key,
-                     e.lineage.connection, e.lineage.object_type, e.lineage.external_id,
-                     e.lineage.document_id, e.lineage.raw_payload_id)
-                    for id_, (e, _) in zip(ids, batch, strict=True)
-                ],
+        as_date = date_param(conn)
+        entry_rows = []
+        line_rows = []
+        for id_, (e, lines) in zip(ids, batch, strict=True):
+            day = as_date(e.date)
+            src = e.lineage
+            entry_rows.append(
+                (id_, entity_id, day, e.memo, reverses, e.idempotency_key, src.connection,
+                 src.object_type, src.external_id, src.document_id, src.raw_payload_id)
             )
+            for n, (account_id, amount, currency, original, rate, memo, party, due) in enumerate(
+                lines, start=1
+            ):
+                line_rows.append(
+                    (id_, entity_id, day, n, account_id, amount, currency, original,
+                     None if rate is None else str(rate), memo, party, due)
+                )
+        try:
+            insert_rows(conn, journal_entries, _ENTRY_COLUMNS, entry_rows)
         except IntegrityError as exc:
             raise PostingError(f"conflicts with a posted entry: {exc.orig}") from None
-        insert_rows(
-            conn,
-            journal_lines,
-            _LINE_COLUMNS,
-            [
-                (id_, entity_id, e.date, n, ln.account_id, ln.amount, ln.currency,
-                 ln.original_amount, None if ln.rate is None else str(ln.rate),
-                 ln.memo, ln.party, ln.due_date)
-                for id_, (e, lines) in zip(ids, batch, strict=True)
-                for n, ln in enumerate(lines, start=1)
-            ],
-        )
+        insert_rows(conn, journal_lines, _LINE_COLUMNS, line_rows)
         return ids
 
     # -- reversals -------------------------------------------------------------

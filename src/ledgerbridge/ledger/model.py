@@ -72,6 +72,7 @@ class Account:
         type: asset, liability, equity, income or expense.
         subtype: finer role used by reports and rules ("bank", "receivable", "payable" ...).
         parent: code of the parent account in the hierarchy, if any.
+
     """
 
     code: AccountCode

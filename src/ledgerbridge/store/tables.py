@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -28,8 +29,21 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["DecimalText", "accounts", "entities", "journal_entries", "journal_lines",
-           "metadata", "periods"]
+__all__ = [
+    "DecimalText",
+    "accounts",
+    "connections",
+    "documents",
+    "entities",
+    "inbox",
+    "journal_entries",
+    "journal_lines",
+    "metadata",
+    "outbox",
+    "periods",
+    "stream_state",
+    "sync_log",
+]
 
 metadata = MetaData(
     naming_convention={
@@ -128,4 +142,108 @@ journal_lines = Table(
     Column("party", String(200)),
     Column("due_date", Date),
     Index("ix_journal_lines_account_date", "account_id", "date"),
+)
+
+# -- sync engine ------------------------------------------------------------------
+
+connections = Table(
+    "connections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("system", String(64), nullable=False),
+    Column("entity_id", ForeignKey("entities.id"), nullable=False),
+    Column("settings", Text, nullable=False, server_default="{}"),
+    Column("secrets", Text, nullable=False, server_default="{}"),
+    Column("mapping", Text),
+    Column("poll_interval", Integer),
+    Column("enabled", Boolean, nullable=False, server_default="1"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("connection_id", ForeignKey("connections.id"), nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("event_id", String(255)),
+    Column("object_type", String(64)),
+    Column("object_id", String(255)),
+    Column("object_version", String(64)),
+    Column("headers", Text, nullable=False, server_default="{}"),
+    Column("body", LargeBinary, nullable=False),
+    Column("verified", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("depends_on", String(255)),
+    Column("last_error", Text),
+    Column("processed_at", DateTime(timezone=True)),
+    UniqueConstraint("connection_id", "event_id", name="uq_inbox_event"),
+    UniqueConstraint("connection_id", "object_type", "object_id", "object_version",
+                     name="uq_inbox_object_version"),
+    Index("ix_inbox_status_due", "status", "next_attempt_at"),
+    Index("ix_inbox_depends_on", "connection_id", "depends_on"),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("connection_id", ForeignKey("connections.id"), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("inbox_id", ForeignKey("inbox.id")),
+    Column("entry_id", ForeignKey("journal_entries.id")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("connection_id", "type", "external_id", "version",
+                     name="uq_documents_version"),
+    Index("ix_documents_current", "connection_id", "type", "external_id", "status"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("connection_id", ForeignKey("connections.id"), nullable=False),
+    Column("command", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("last_error", Text),
+    Column("document_id", ForeignKey("documents.id")),
+    Column("entry_id", ForeignKey("journal_entries.id")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("sent_at", DateTime(timezone=True)),
+    Index("ix_outbox_status_due", "status", "next_attempt_at"),
+)
+
+stream_state = Table(
+    "stream_state",
+    metadata,
+    Column("connection_id", ForeignKey("connections.id"), primary_key=True),
+    Column("stream", String(64), primary_key=True),
+    Column("cursor", Text),
+    Column("last_sync_at", DateTime(timezone=True)),
+    Column("last_success_at", DateTime(timezone=True)),
+    Column("last_error", Text),
+)
+
+sync_log = Table(
+    "sync_log",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("connection_id", ForeignKey("connections.id")),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("kind", String(32), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("details", Text),
 )

@@ -1,0 +1,14 @@
+"""The ``ledgerbridge`` command line: one module per area, joined here."""
+
+from ledgerbridge.cli.ledger import app
+from ledgerbridge.cli.mapping import mapping_app
+from ledgerbridge.cli.sync import audit, connections_app, serve, sync_app, worker
+
+app.command()(serve)
+app.command()(worker)
+app.command()(audit)
+app.add_typer(connections_app, name="connections")
+app.add_typer(sync_app, name="sync")
+app.add_typer(mapping_app, name="mapping")
+
+__all__ = ["app"]

@@ -1,0 +1,50 @@
+"""Find connectors through the ``ledgerbridge.connectors`` entry point group."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.metadata import entry_points
+from typing import Any
+
+from pydantic import ValidationError
+
+from ledgerbridge.connectors.base import Connector
+from ledgerbridge.sync.errors import FatalError
+
+__all__ = ["ENTRY_POINT_GROUP", "available", "build", "connector_class"]
+
+ENTRY_POINT_GROUP = "ledgerbridge.connectors"
+
+
+@cache
+def available() -> dict[str, type[Connector]]:
+    """Every installed connector class by system name (ours and third parties')."""
+    found: dict[str, type[Connector]] = {}
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        cls = point.load()
+        if not (isinstance(cls, type) and issubclass(cls, Connector)):
+            raise TypeError(f"entry point {point.name!r} is not a Connector subclass")
+        found[point.name] = cls
+    return found
+
+
+def connector_class(system: str) -> type[Connector]:
+    """The connector class registered as ``system``."""
+    try:
+        return available()[system]
+    except KeyError:
+        known = ", ".join(sorted(available())) or "none"
+        raise FatalError(f"no connector {system!r} is installed (installed: {known})") from None
+
+
+def build(system: str, connection: str, settings: dict[str, Any]) -> Connector:
+    """A connector bound to one connection, with its settings validated."""
+    cls = connector_class(system)
+    try:
+        parsed = cls.settings_model.model_validate(settings)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise FatalError(f"invalid settings: {problems}", connection=connection) from None
+    return cls(connection, parsed)

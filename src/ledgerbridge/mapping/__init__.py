@@ -1,0 +1,30 @@
+"""Per-connection mapping in YAML: field maps, posting rules and source of truth.
+
+``load_rules(None)`` gives the built-in rules against the standard chart; a
+connection's YAML is merged over them and only says what differs.
+"""
+
+from ledgerbridge.mapping._fields import FieldMapError, apply_field_map
+from ledgerbridge.mapping._posting import PostingRules
+from ledgerbridge.mapping._schema import ROLES, MappingConfig, MappingError, parse_config
+from ledgerbridge.mapping._truth import Resolution, resolve
+
+__all__ = [
+    "ROLES",
+    "FieldMapError",
+    "MappingConfig",
+    "MappingError",
+    "PostingRules",
+    "Resolution",
+    "apply_field_map",
+    "load_rules",
+    "resolve",
+]
+
+
+def load_rules(text: str | None, *, source: str = "mapping") -> PostingRules:
+    """Posting rules from a mapping YAML merged over the defaults (None: the defaults).
+
+    Raises MappingError naming each bad path (``rules[2].accounts.revnue: ...``).
+    """
+    return PostingRules(parse_config(text, source=source))

@@ -1,0 +1,1 @@
+"""Local emulators of outside systems and the demo company."""

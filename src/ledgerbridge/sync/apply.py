@@ -1,0 +1,203 @@
+"""Apply canonical documents to the ledger, the way accounting needs it.
+
+A document version is stored once. A new version of a posted document reverses the
+old entry and posts a new one (never an in-place change); a void or deletion
+reverses it; an older version arriving late is kept for the record and changes
+nothing; the same content under a new version label changes nothing. Everything
+happens in the caller's transaction, together with the inbox status, so a crash
+leaves either all of it or none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, insert, select, update
+
+from ledgerbridge.documents import Document, parse_document
+from ledgerbridge.ledger import Entry, Ledger, Lineage
+from ledgerbridge.store.tables import documents
+from ledgerbridge.sync.errors import MissingDependency
+from ledgerbridge.sync.inbox import release_waiting
+
+__all__ = ["Applied", "Command", "Lookup", "Rules", "apply_document", "document_key",
+           "make_lookup"]
+
+VOID_STATUSES = frozenset({"void", "voided", "deleted"})
+
+Lookup = Callable[[str, str], Document]
+"""Find a current document by (type, external id) or raise MissingDependency."""
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A write-back for the outbox: a command for a target connection."""
+
+    connection: str
+    command: str
+    payload: dict[str, Any]
+    key: str
+
+
+class Rules(Protocol):
+    """Posting rules of a connection: what entry (and write-backs) a document makes."""
+
+    def entry_for(self, document: Document, lookup: Lookup) -> Entry | None:
+        """The entry to post for ``document``, or None if it moves no money."""
+
+    def commands_for(self, document: Document, lookup: Lookup) -> list[Command]:
+        """Write-back commands that posting ``document`` triggers."""
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What applying one document did."""
+
+    document_id: int | None
+    entry_id: int | None
+    reversed_entry_id: int | None
+    outcome: str  # "posted", "replaced", "voided", "unchanged", "stale", "stored"
+
+
+def document_key(type_: str, external_id: str) -> str:
+    """The key a waiting event names its dependency by: ``charge:ch_1``."""
+    return f"{type_}:{external_id}"
+
+
+def _content_hash(document: Document) -> str:
+    data = document.model_dump(mode="json", exclude={"id"})
+    data["source"] = {k: v for k, v in data["source"].items()
+                      if k not in ("version", "updated_at")}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _version(document: Document, content_hash: str) -> str:
+    source = document.source
+    if source.version:
+        return source.version
+    if source.updated_at:
+        return source.updated_at.astimezone(dt.UTC).isoformat()
+    return content_hash
+
+
+def _newer(incoming: Document, current: Document) -> bool:
+    """Whether ``incoming`` supersedes ``current``; without an order, the later arrival."""
+    a, b = incoming.source, current.source
+    if a.updated_at and b.updated_at and a.updated_at != b.updated_at:
+        return a.updated_at > b.updated_at
+    if a.version and b.version and a.version.isdigit() and b.version.isdigit():
+        return int(a.version) > int(b.version)
+    return True
+
+
+def apply_document(
+    conn: Connection,
+    ledger: Ledger,
+    connection_id: int,
+    document: Document,
+    rules: Rules,
+    *,
+    inbox_id: int | None = None,
+    lookup: Lookup,
+) -> tuple[Applied, list[Command]]:
+    """Store one document version and bring the ledger in line with it."""
+    source = document.source
+    content_hash = _content_hash(document)
+    version = _version(document, content_hash)
+    same_object = (
+        (documents.c.connection_id == connection_id)
+        & (documents.c.type == document.type)
+        & (documents.c.external_id == source.external_id)
+    )
+    if conn.execute(select(documents.c.id).where(same_object, documents.c.version == version)
+                    ).first():
+        return Applied(None, None, None, "unchanged"), []
+    current = conn.execute(
+        select(documents).where(same_object, documents.c.status.in_(("current", "voided")))
+    ).first()
+    current_doc = parse_document(current.data) if current is not None else None
+
+    if current_doc is not None and not _newer(document, current_doc):
+        doc_id = _insert(conn, connection_id, document, version, content_hash, "stale",
+                         inbox_id, None)
+        return Applied(doc_id, None, None, "stale"), []
+
+    voiding = getattr(document, "status", None) in VOID_STATUSES
+    unchanged = current is not None and current.content_hash == content_hash
+    if current is not None:
+        conn.execute(update(documents).where(documents.c.id == current.id)
+                     .values(status="superseded"))
+    doc_id = _insert(conn, connection_id, document, version, content_hash,
+                     "voided" if voiding else "current", inbox_id,
+                     current.entry_id if unchanged else None)
+    reversed_id = entry_id = None
+    if current is not None and not unchanged and current.entry_id is not None:
+        reversed_id = ledger.reverse(
+            current.entry_id,
+            date=_reversal_date(document),
+            memo=f"{'Void' if voiding else 'Change'} of {document.type} {source.external_id}",
+            conn=conn,
+        )
+    commands: list[Command] = []
+    if unchanged:
+        entry_id = current.entry_id
+    elif not voiding:
+        entry = rules.entry_for(document, lookup)
+        if entry is not None:
+            entry = replace(
+                entry,
+                lineage=Lineage(source.connection, source.object_type, source.external_id,
+                                str(doc_id), None if inbox_id is None else str(inbox_id)),
+                idempotency_key=f"{source.connection}:{document.type}:"
+                                f"{source.external_id}:{version}",
+            )
+            entry_id = ledger.post(entry, conn=conn)
+            conn.execute(update(documents).where(documents.c.id == doc_id)
+                         .values(entry_id=entry_id))
+        commands = rules.commands_for(document, lookup)
+    release_waiting(conn, connection_id, document_key(document.type, source.external_id))
+    outcome = ("voided" if voiding else "unchanged" if unchanged
+               else "replaced" if current is not None else "posted" if entry_id else "stored")
+    return Applied(doc_id, entry_id, reversed_id, outcome), commands
+
+
+def _reversal_date(document: Document) -> dt.date | None:
+    """Reverse on the day the change happened when known, else on the original date."""
+    changed = document.source.updated_at
+    return changed.date() if changed else None
+
+
+def _insert(conn, connection_id, document, version, content_hash, status, inbox_id,  # noqa: ANN001
+            entry_id) -> int:  # noqa: ANN001
+    return conn.execute(
+        insert(documents).values(
+            connection_id=connection_id, type=document.type,
+            external_id=document.source.external_id, version=version,
+            content_hash=content_hash, data=document.model_dump_json(), status=status,
+            inbox_id=inbox_id, entry_id=entry_id,
+        )
+    ).inserted_primary_key[0]
+
+
+def make_lookup(conn: Connection, connection_id: int) -> Lookup:
+    """A lookup of current documents of one connection, raising MissingDependency."""
+
+    def lookup(type_: str, external_id: str) -> Document:
+        row = conn.execute(
+            select(documents.c.data).where(
+                documents.c.connection_id == connection_id,
+                documents.c.type == type_,
+                documents.c.external_id == external_id,
+                documents.c.status.in_(("current", "voided")),
+            )
+        ).first()
+        if row is None:
+            raise MissingDependency(document_key(type_, external_id))
+        return parse_document(row.data)
+
+    return lookup

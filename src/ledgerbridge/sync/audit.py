@@ -1,0 +1,69 @@
+"""The audit trail: GL entry -> canonical document -> raw payload -> connection."""
+
+from __future__ import annotations
+
+import json
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from ledgerbridge.ledger import JournalEntry, Ledger
+from ledgerbridge.store.tables import connections, documents, inbox
+
+__all__ = ["AuditTrail", "audit_trail"]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditTrail:
+    """Everything behind one journal entry, from the ledger back to the source."""
+
+    entry: JournalEntry
+    document: dict[str, Any] | None
+    raw: dict[str, Any] | None
+    connection: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (amounts as decimal strings, raw body as text)."""
+        entry = asdict(self.entry)
+        entry["lines"] = [
+            {**{k: v for k, v in line.items() if k not in ("amount", "original")},
+             "amount": ln.amount.text(), "currency": ln.amount.currency,
+             "original_amount": ln.original.text(), "original_currency": ln.original.currency,
+             "rate": None if ln.rate is None else str(ln.rate)}
+            for line, ln in zip(entry["lines"], self.entry.lines, strict=True)
+        ]
+        return json.loads(json.dumps({"entry": entry, "document": self.document,
+                                      "raw": self.raw, "connection": self.connection},
+                                     default=str))
+
+
+def audit_trail(ledger: Ledger, entry_id: int, *, conn: Connection | None = None) -> AuditTrail:
+    """Walk from an entry to its document, raw payload and connection in one step."""
+    with ledger.engine.connect() if conn is None else nullcontext(conn) as c:
+        entry = ledger.entry(entry_id, conn=c)
+        lineage = entry.lineage
+        document = raw = connection = None
+        if lineage.document_id and lineage.document_id.isdigit():
+            row = c.execute(select(documents).where(documents.c.id == int(lineage.document_id))
+                            ).first()
+            if row is not None:
+                document = {"id": row.id, "type": row.type, "external_id": row.external_id,
+                            "version": row.version, "status": row.status,
+                            "data": json.loads(row.data)}
+        if lineage.raw_payload_id and lineage.raw_payload_id.isdigit():
+            row = c.execute(select(inbox).where(inbox.c.id == int(lineage.raw_payload_id))
+                            ).first()
+            if row is not None:
+                raw = {"id": row.id, "channel": row.channel, "received_at": row.received_at,
+                       "event_id": row.event_id, "status": row.status, "verified": row.verified,
+                       "headers": json.loads(row.headers),
+                       "body": row.body.decode("utf-8", errors="replace")}
+        if lineage.connection:
+            row = c.execute(select(connections.c.name, connections.c.system)
+                            .where(connections.c.name == lineage.connection)).first()
+            connection = {"name": lineage.connection,
+                          "system": row.system if row is not None else None}
+    return AuditTrail(entry, document, raw, connection)
+

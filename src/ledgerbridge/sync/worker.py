@@ -1,0 +1,217 @@
+"""Workers: claim due inbox events and post them, exactly once.
+
+A worker claims a small batch of due events in one transaction (PostgreSQL:
+``FOR UPDATE SKIP LOCKED``, so any number of workers on any machines share the
+inbox; SQLite: the database write lock) and processes each inside a savepoint. The
+event's status, its documents, its ledger entry and its outbox commands commit
+together; a worker killed at any point leaves its claimed events untouched and
+unlocked for the next worker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+from sqlalchemy import Connection, Engine, or_, select, update
+
+from ledgerbridge.connectors.base import Connector, RawEvent
+from ledgerbridge.ledger import Ledger, LedgerError
+from ledgerbridge.mapping import load_rules
+from ledgerbridge.money import MoneyError
+from ledgerbridge.store.bulk import take_write_lock
+from ledgerbridge.store.tables import connections, inbox
+from ledgerbridge.sync.apply import Rules, apply_document, make_lookup
+from ledgerbridge.sync.connections import ConnectionRecord, get_connection
+from ledgerbridge.sync.errors import MissingDependency, RetriableError, SyncError
+from ledgerbridge.sync.inbox import EventStatus, backoff
+from ledgerbridge.sync.outbox import enqueue
+
+__all__ = ["Worker", "WorkerStats", "connection_rules"]
+
+log = logging.getLogger(__name__)
+
+DUE = (EventStatus.RECEIVED.value, EventStatus.FAILED.value, EventStatus.WAITING.value)
+MAX_ATTEMPTS = 8
+MAX_WAITS = 20
+
+
+@dataclass
+class WorkerStats:
+    """Counts of what a worker did."""
+
+    posted: int = 0
+    ignored: int = 0
+    waiting: int = 0
+    failed: int = 0
+    dead: int = 0
+
+    def total(self) -> int:
+        """Events handled."""
+        return self.posted + self.ignored + self.waiting + self.failed + self.dead
+
+
+@dataclass
+class _Bound:
+    record: ConnectionRecord
+    connector: Connector
+    ledger: Ledger
+    rules: Rules
+
+
+def connection_rules(record: ConnectionRecord, ledger: Ledger) -> Rules:
+    """The posting rules of a connection: its mapping over the defaults, on its ledger."""
+    return load_rules(record.mapping).for_ledger(ledger)
+
+
+@dataclass
+class Worker:
+    """Processes the inbox of every connection in one database."""
+
+    engine: Engine
+    rules_for: Callable[[ConnectionRecord, Ledger], Rules] = connection_rules
+    batch: int = 20
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    stats: WorkerStats = field(default_factory=WorkerStats)
+    _bound: dict[int, _Bound] = field(default_factory=dict)
+
+    def run_once(self) -> int:
+        """Claim and process one batch of due events; returns how many were handled."""
+        now = dt.datetime.now(dt.UTC)
+        with self.engine.begin() as conn:
+            rows = self._claim(conn, now)
+            for row in rows:
+                self._process(conn, row, now)
+        return len(rows)
+
+    def run_until_idle(self) -> int:
+        """Process batches until nothing is due; returns the number of events handled."""
+        handled = 0
+        while count := self.run_once():
+            handled += count
+        return handled
+
+    def run(self, stop: threading.Event, *, idle_sleep: float = 0.2) -> None:
+        """Process events until ``stop`` is set, sleeping briefly when idle."""
+        while not stop.is_set():
+            if not self.run_once():
+                stop.wait(idle_sleep)
+
+    # -- internals -------------------------------------------------------------
+
+    def _claim(self, conn: Connection, now: dt.datetime) -> list:
+        take_write_lock(conn)
+        query = (
+            select(inbox)
+            .join(connections, connections.c.id == inbox.c.connection_id)
+            .where(
+                inbox.c.status.in_(DUE),
+                or_(inbox.c.next_attempt_at.is_(None), inbox.c.next_attempt_at <= now),
+                connections.c.enabled.is_(True),
+            )
+            .order_by(inbox.c.id)
+            .limit(self.batch)
+        )
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True, of=inbox)
+        return list(conn.execute(query))
+
+    def _bind(self, conn: Connection, connection_id: int) -> _Bound:
+        bound = self._bound.get(connection_id)
+        if bound is None:
+            name = conn.execute(
+                select(connections.c.name).where(connections.c.id == connection_id)
+            ).scalar_one()
+            record = get_connection(conn, name)
+            ledger = Ledger(self.engine, record.entity)
+            bound = _Bound(record, record.connector(), ledger, self.rules_for(record, ledger))
+            self._bound[connection_id] = bound
+        return bound
+
+    def _process(self, conn: Connection, row, now: dt.datetime) -> None:  # noqa: ANN001
+        savepoint = conn.begin_nested()
+        try:
+            bound = self._bind(conn, row.connection_id)
+            event = RawEvent(row.body, row.event_id, row.object_type, row.object_id,
+                             row.object_version)
+            lookup = make_lookup(conn, row.connection_id)
+            posted = False
+            for document in bound.connector.normalize(event):
+                applied, commands = apply_document(
+                    conn, bound.ledger, row.connection_id, document, bound.rules,
+                    inbox_id=row.id, lookup=lookup,
+                )
+                posted = posted or applied.outcome not in ("unchanged", "stale")
+                for command in commands:
+                    enqueue(conn, command, entry_id=applied.entry_id,
+                            document_id=applied.document_id)
+        except MissingDependency as exc:
+            savepoint.rollback()
+            dead = row.attempts + 1 >= MAX_WAITS
+            self._finish(conn, row, EventStatus.DEAD if dead else EventStatus.WAITING,
+                         error=str(exc), depends_on=exc.key,
+                         retry_at=now + backoff(row.attempts + 1, base=5.0, cap=600.0))
+            return
+        except RetriableError as exc:
+            savepoint.rollback()
+            self._retry_or_bury(conn, row, now, str(exc))
+            return
+        except (SyncError, LedgerError, MoneyError, ValidationError, ValueError) as exc:
+            savepoint.rollback()
+            self._finish(conn, row, EventStatus.DEAD, error=_describe(row, exc))
+            return
+        except Exception as exc:  # an unexpected bug: retry a few times, then dead-letter
+            savepoint.rollback()
+            log.exception("inbox event %s failed", row.id)
+            self._retry_or_bury(conn, row, now, _describe(row, exc))
+            return
+        savepoint.commit()
+        self._finish(conn, row, EventStatus.POSTED if posted else EventStatus.IGNORED)
+
+    def _retry_or_bury(self, conn: Connection, row, now: dt.datetime, error: str) -> None:  # noqa: ANN001
+        attempts = row.attempts + 1
+        if attempts >= MAX_ATTEMPTS:
+            self._finish(conn, row, EventStatus.DEAD, error=error)
+        else:
+            self._finish(conn, row, EventStatus.FAILED, error=error,
+                         retry_at=now + backoff(attempts))
+
+    def _finish(
+        self,
+        conn: Connection,
+        row,  # noqa: ANN001
+        status: EventStatus,
+        *,
+        error: str | None = None,
+        depends_on: str | None = None,
+        retry_at: dt.datetime | None = None,
+    ) -> None:
+        done = status in (EventStatus.POSTED, EventStatus.IGNORED)
+        conn.execute(
+            update(inbox).where(inbox.c.id == row.id).values(
+                status=status.value,
+                attempts=row.attempts + (0 if done else 1),
+                last_error=error,
+                depends_on=depends_on,
+                next_attempt_at=retry_at,
+                processed_at=dt.datetime.now(dt.UTC) if done else None,
+            )
+        )
+        setattr(self.stats, status.value, getattr(self.stats, status.value) + 1)
+
+
+def _describe(row, exc: Exception) -> str:  # noqa: ANN001
+    what = f"{row.object_type or 'event'} {row.object_id or row.event_id or row.id}"
+    if isinstance(exc, ValidationError):
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'document'}: {e['msg']}"
+            for e in exc.errors()
+        )
+        return f"{what}: invalid document: {problems}"
+    return f"{what}: {exc}"
