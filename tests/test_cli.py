@@ -87,3 +87,56 @@ def test_console_script_and_env_var(tmp_path):
                          capture_output=True, text=True)
     assert bad.returncode == 1
     assert "cannot read" in bad.stderr
+
+
+def test_trial_balance_json_contract(book, tmp_path):
+    eur = {"date": "2026-02-03", "memo": "EUR sale",
+           "lines": [{"account": "1100", "debit": "100.00", "currency": "EUR", "rate": "1.0857",
+                      "party": "Müller GmbH", "due_date": "2026-03-05"},
+                     {"account": "4020", "credit": "100.00", "currency": "EUR",
+                      "rate": "1.0857"}]}
+    run("post", write_jsonl(tmp_path / "e.jsonl", SALE, eur), "--db", book)
+    result = run("report", "trial-balance", "--format", "json", "--db", book)
+    data = json.loads(result.stdout)
+    assert data["accounts"] == [
+        {"account": "1010", "name": "Checking Account", "debit": "10.00", "credit": "0.00"},
+        {"account": "1100", "name": "Accounts Receivable", "debit": "108.57", "credit": "0.00"},
+        {"account": "4010", "name": "Sales", "debit": "0.00", "credit": "10.00"},
+        {"account": "4020", "name": "Services", "debit": "0.00", "credit": "108.57"},
+    ]
+    assert data["totals"] == {"debit": "118.57", "credit": "118.57"}
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (("balance-sheet", "--end", "2026-12-31"), "20.00"),
+    (("income-statement", "--start", "2026-01-01", "--end", "2026-12-31"), "20.00"),
+    (("general-ledger", "1010"), "10.00"),
+    (("aging", "receivable", "--as-of", "2026-03-31"), "Acme"),
+    (("trial-balance",), "20.00"),
+])
+@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+def test_every_report_in_every_format(book, tmp_path, args, expected, fmt):
+    invoice = {"date": "2026-01-31", "memo": "invoice",
+               "lines": [{"account": "1100", "debit": "10.00", "party": "Acme",
+                          "due_date": "2026-02-28"}, {"account": "4010", "credit": "10.00"}]}
+    run("post", write_jsonl(tmp_path / "e.jsonl", SALE, invoice), "--db", book)
+    out = tmp_path / f"report.{fmt}"
+    run("report", *args, "--format", fmt, "--db", book, "-o", out)
+    text = out.read_text(encoding="utf-8")
+    assert expected in text
+    if fmt == "json":
+        json.loads(text)
+
+
+def test_exports_from_the_cli(book, tmp_path):
+    run("post", write_jsonl(tmp_path / "e.jsonl", SALE, SALE), "--db", book)
+    for kind, name in (("beancount", "books.beancount"), ("hledger", "books.journal")):
+        result = run("export", kind, "-o", tmp_path / name, "--db", book)
+        assert "Wrote 2 transactions" in result.output
+        assert "10.00 USD" in (tmp_path / name).read_text(encoding="utf-8")
+
+
+def test_report_on_bad_dates_is_a_clear_error(book):
+    result = run("report", "trial-balance", "--start", "2026-05-01", "--end", "2026-01-01",
+                 "--db", book, ok=False)
+    assert "after the end date" in result.output

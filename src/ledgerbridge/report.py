@@ -267,7 +267,10 @@ def to_table(report: Report) -> Table:
     table = Table(title=report.title, caption=report.subtitle, show_footer=False)
     for c, _ in columns:
         right = c.kind in (ColumnKind.MONEY, ColumnKind.INT)
-        table.add_column(c.name, justify="right" if right else "left", no_wrap=right)
+        # Text columns keep room for their heading: squeezed to nothing, a party or
+        # account name would vanish while the numbers beside it stay.
+        table.add_column(c.name, justify="right" if right else "left", no_wrap=right,
+                         min_width=None if right else max(len(c.name), 10))
     for row in report.rows:
         table.add_row(*_table_cells(columns, row))
     totals = _totals_row(report)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -26,7 +28,9 @@ __all__ = [
     "progress_bar",
 ]
 
-console = Console()
+# Piped or redirected output has no terminal width to fit; rich would assume 80
+# columns and squeeze wide reports, so lines are allowed to run longer there.
+console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160)
 errors = Console(stderr=True)
 
 DbOption = Annotated[

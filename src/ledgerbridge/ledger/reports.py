@@ -22,9 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import BigInteger, Connection, Engine, case, cast, func, select
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
-from sqlalchemy.sql.functions import GenericFunction
 
 from ledgerbridge.ledger.book import Ledger
 from ledgerbridge.ledger.model import AccountType, LedgerError
@@ -57,34 +55,6 @@ class _Account:
     type: AccountType
     subtype: str | None
     parent_id: int | None
-
-
-class _unindexed(GenericFunction[Any]):  # noqa: N801 - named like SQL functions
-    """A column SQLite must read from the table rather than through an index.
-
-    SQLite's ``+column`` idiom: a whole-ledger aggregate is one sequential scan,
-    while grouping through ``ix_journal_lines_account_date`` (or skip-scanning it
-    for a date bound) fetches every line's amount by a random table lookup,
-    several times slower. Other databases get the plain column.
-    """
-
-    _register = False
-    inherit_cache = True
-    name = "unindexed"
-
-
-@compiles(_unindexed)
-def _plain_column(element: _unindexed, compiler: Any, **kw: Any) -> str:
-    return compiler.process(element.clauses, **kw)
-
-
-@compiles(_unindexed, "sqlite")
-def _sqlite_unindexed(element: _unindexed, compiler: Any, **kw: Any) -> str:
-    return "+" + compiler.process(element.clauses, **kw)
-
-
-def _no_index(column: Any) -> ColumnElement[Any]:
-    return _unindexed(column, type_=column.type)
 
 
 def _sum(expr: ColumnElement[Any]) -> ColumnElement[int]:
@@ -125,41 +95,6 @@ def _lines_where(ledger: Ledger, start: dt.date | None, end: dt.date | None) -> 
     return where
 
 
-def _scan_where(
-    conn: Connection, ledger: Ledger, start: dt.date | None, end: dt.date | None
-) -> list[Any]:
-    """Filters for an aggregate over all accounts' lines in a date range.
-
-    SQLite reads a short range through the account/date index; a range covering
-    a good part of the journal (such as every balance up to ``end``) is faster
-    as one sequential scan, so its date terms are kept off the index.
-    """
-    if start is not None and _short_range(conn, ledger, start, end):
-        return _lines_where(ledger, start, end)
-    where = [_jl.c.entity_id == ledger.entity.id]
-    if start is not None:
-        where.append(_no_index(_jl.c.date) >= start)
-    if end is not None:
-        where.append(_no_index(_jl.c.date) <= end)
-    return where
-
-
-def _short_range(
-    conn: Connection, ledger: Ledger, start: dt.date, end: dt.date | None
-) -> bool:
-    """Tell whether ``start``..``end`` spans under a fifth of the entity's journal dates."""
-    if conn.dialect.name != "sqlite":
-        return True  # other planners estimate from column statistics
-    mine = journal_entries.c.entity_id == ledger.entity.id
-    # two statements: SQLite answers a lone min() or max() from the index
-    first = conn.execute(select(func.min(journal_entries.c.date)).where(mine)).scalar()
-    last = conn.execute(select(func.max(journal_entries.c.date)).where(mine)).scalar()
-    if first is None or last is None:
-        return True
-    covered = (min(end or last, last) - max(start, first)).days + 1
-    return covered * 5 < (last - first).days + 1
-
-
 def _chart(conn: Connection, ledger: Ledger) -> dict[int, _Account]:
     query = select(
         accounts.c.id, accounts.c.code, accounts.c.name, accounts.c.type,
@@ -175,11 +110,10 @@ def _balances(
     conn: Connection, ledger: Ledger, start: dt.date | None, end: dt.date | None
 ) -> dict[int, int]:
     """Net debit-positive sum per account id: one GROUP BY over journal lines."""
-    account_id = _no_index(_jl.c.account_id)
     query = (
-        select(account_id, _sum(_jl.c.amount))
-        .where(*_scan_where(conn, ledger, start, end))
-        .group_by(account_id)
+        select(_jl.c.account_id, _sum(_jl.c.amount))
+        .where(*_lines_where(ledger, start, end))
+        .group_by(_jl.c.account_id)
     )
     return {account_id: net for account_id, net in conn.execute(query)}
 
@@ -206,11 +140,10 @@ def trial_balance(
     rows: list[Row] = []
     debit = credit = 0
     with ledger.engine.connect() as conn:
-        account_id = _no_index(_jl.c.account_id)
         sums = (
-            select(account_id.label("account_id"), func.sum(_jl.c.amount).label("net"))
-            .where(*_scan_where(conn, ledger, start, end))
-            .group_by(account_id)
+            select(_jl.c.account_id, func.sum(_jl.c.amount).label("net"))
+            .where(*_lines_where(ledger, start, end))
+            .group_by(_jl.c.account_id)
             .subquery("sums")
         )
         query = (

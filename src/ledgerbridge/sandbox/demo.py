@@ -200,5 +200,6 @@ def run_demo(directory: Path, console: Console) -> Ledger:
         f"  .venv/bin/ledgerbridge entry show {mistake} {db}\n"
         f"  .venv/bin/ledgerbridge period list {db}",
         highlight=False,
+        soft_wrap=True,
     )
     return ledger

@@ -141,7 +141,8 @@ journal_lines = Table(
     Column("memo", Text),
     Column("party", String(200)),
     Column("due_date", Date),
-    Index("ix_journal_lines_account_date", "account_id", "date"),
+    # Covering: balances and account ledgers read amounts from the index alone.
+    Index("ix_journal_lines_balance", "entity_id", "account_id", "date", "amount"),
 )
 
 # -- sync engine ------------------------------------------------------------------

@@ -113,7 +113,9 @@ def upgrade():
                                 name="fk_journal_lines_account_id_accounts"),
     )
     op.create_index("ix_journal_lines_entry_id", "journal_lines", ["entry_id"])
-    op.create_index("ix_journal_lines_account_date", "journal_lines", ["account_id", "date"])
+    # Covering: balances and account ledgers read amounts from the index alone.
+    op.create_index("ix_journal_lines_balance", "journal_lines",
+                    ["entity_id", "account_id", "date", "amount"])
     _immutable_triggers()
 
 
