@@ -6,8 +6,8 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
-import httpx
 import pytest
 import uvicorn
 
@@ -29,22 +29,27 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def gateway(ledger) -> Iterator[str]:
-    """Base URL of the real gateway (uvicorn in a thread) on the test database."""
+@contextmanager
+def serve(app) -> Iterator[str]:  # noqa: ANN001
+    """Serve an ASGI app with uvicorn on a free local port; yields its base URL."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(ledger.engine), host="127.0.0.1",
-                                           port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{url}/health", timeout=1).raise_for_status()
-            break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def gateway(ledger) -> Iterator[str]:
+    """Base URL of the real gateway (uvicorn in a thread) on the test database."""
+    with serve(create_app(ledger.engine)) as url:
+        yield url

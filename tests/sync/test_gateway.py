@@ -82,3 +82,19 @@ def test_unknown_connection_is_404(ledger, gateway):
 def test_openapi_lists_the_gateway(ledger, gateway):
     spec = httpx.get(f"{gateway}/openapi.json").json()
     assert "/webhooks/{connection}" in spec["paths"]
+
+
+def test_audit_endpoint_walks_entry_to_raw_payload(ledger, hook, gateway):
+    from ledgerbridge.sync.worker import Worker
+
+    payload = body(invoice())
+    assert post(gateway, payload).status_code == 202
+    Worker(ledger.engine).run_until_idle()
+    trail = httpx.get(f"{gateway}/api/entries/1/audit").json()
+    assert trail["entry"]["lineage"]["external_id"] == "INV-1"
+    assert trail["document"]["data"]["number"] == "INV-1"
+    assert trail["raw"]["body"] == payload.decode()
+    assert trail["connection"] == {"name": "hook", "system": "webhook"}
+    assert sorted(line["amount"] for line in trail["entry"]["lines"]) == [
+        "-100.00", "-8.25", "108.25"]
+    assert httpx.get(f"{gateway}/api/entries/999/audit").status_code == 404

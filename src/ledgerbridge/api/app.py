@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
+from ledgerbridge.api.audit import audit_router
 from ledgerbridge.api.webhooks import webhook_router
 
 __all__ = ["create_app"]
@@ -15,6 +16,7 @@ def create_app(engine: Engine) -> FastAPI:
     app = FastAPI(title="ledgerbridge", version="0.1.0",
                   description="Webhook gateway and API of the ledgerbridge ledger.")
     app.include_router(webhook_router(engine))
+    app.include_router(audit_router(engine))
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

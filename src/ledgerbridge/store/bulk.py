@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.exc import IntegrityError
@@ -90,11 +91,15 @@ def take_write_lock(conn: Connection) -> None:
         conn.exec_driver_sql("UPDATE entities SET id = id WHERE 0")
 
 
-def insert_ignoring_conflicts(conn: Connection, table: Table, values: dict) -> int | None:
-    """Insert one row unless it violates a unique constraint; return its id or None."""
+def insert_ignoring_conflicts(conn: Connection, table: Table, values: dict) -> Any:
+    """Insert one row unless it violates a unique constraint.
+
+    Returns the row's (first) primary key value, or None when nothing was inserted.
+    """
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
+    key = next(iter(table.primary_key.columns))
+    statement = insert(table).values(**values).on_conflict_do_nothing().returning(key)
     return conn.execute(statement).scalar()

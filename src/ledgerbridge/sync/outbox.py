@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, or_, select, update
 
@@ -19,6 +18,7 @@ from ledgerbridge.connectors.base import Connector
 from ledgerbridge.store.bulk import insert_ignoring_conflicts, take_write_lock
 from ledgerbridge.store.tables import connections, outbox
 from ledgerbridge.sync.apply import Command
+from ledgerbridge.sync.connections import get_connection
 from ledgerbridge.sync.errors import RetriableError, SyncError
 from ledgerbridge.sync.inbox import backoff
 
@@ -51,9 +51,15 @@ def enqueue(
     })
 
 
-def deliver_due(engine: Engine, connector_for: Callable[[int], Connector], *,
-                limit: int = 50) -> int:
-    """Deliver up to ``limit`` due commands, one transaction each; returns how many ran."""
+def deliver_due(engine: Engine, *, limit: int = 50,
+                connectors: dict[int, Connector] | None = None) -> int:
+    """Deliver up to ``limit`` due commands, one transaction each; returns how many ran.
+
+    The row stays locked while its command is sent, so two deliverers never send the
+    same command at once; a crash mid-send leaves it pending, to be sent again with
+    the same idempotency key.
+    """
+    connectors = {} if connectors is None else connectors
     done = 0
     while done < limit:
         now = dt.datetime.now(dt.UTC)
@@ -73,9 +79,12 @@ def deliver_due(engine: Engine, connector_for: Callable[[int], Connector], *,
                 return done
             values: dict = {"attempts": row.attempts + 1}
             try:
-                connector_for(row.connection_id).write(
-                    row.command, {**json.loads(row.payload), "idempotency_key": row.idempotency_key}
-                )
+                connector = connectors.get(row.connection_id)
+                if connector is None:
+                    connector = _connector(conn, row.connection_id)
+                    connectors[row.connection_id] = connector
+                payload = {**json.loads(row.payload), "idempotency_key": row.idempotency_key}
+                connector.write(row.command, payload)
                 values.update(status="sent", sent_at=now, last_error=None)
             except RetriableError as exc:
                 retry = row.attempts + 1 < MAX_ATTEMPTS
@@ -86,3 +95,10 @@ def deliver_due(engine: Engine, connector_for: Callable[[int], Connector], *,
             conn.execute(update(outbox).where(outbox.c.id == row.id).values(**values))
         done += 1
     return done
+
+
+def _connector(conn: Connection, connection_id: int) -> Connector:
+    name = conn.execute(
+        select(connections.c.name).where(connections.c.id == connection_id)
+    ).scalar_one()
+    return get_connection(conn, name).connector()

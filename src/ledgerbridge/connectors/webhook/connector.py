@@ -5,10 +5,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
+from typing import Any
 
-from pydantic import SecretStr
+import httpx
+from pydantic import AnyHttpUrl, SecretStr
 
-from ledgerbridge.connectors.base import Connector, RawEvent, Settings, WebhookRequest
+from ledgerbridge.connectors.base import (
+    Connector,
+    RawEvent,
+    Settings,
+    WebhookRequest,
+    WriteResult,
+)
+from ledgerbridge.connectors.http import request
 from ledgerbridge.documents import Document, DocumentError, parse_document
 from ledgerbridge.sync.errors import FatalError, MalformedPayload, SignatureError
 
@@ -24,9 +34,16 @@ def sign(body: bytes, secret: str) -> str:
 
 
 class WebhookSettings(Settings):
-    """Settings of a webhook connection: only the shared signing secret."""
+    """Settings of a webhook connection.
 
-    secret: SecretStr
+    ``secret`` signs both ways. With a ``callback_url``, write-back commands (such as
+    "invoice paid") are POSTed there as ``{"command", "payload"}``, signed the same
+    way and carrying an ``Idempotency-Key`` header, so the receiver can drop repeats.
+    """
+
+    secret: SecretStr | None
+    callback_url: AnyHttpUrl | None = None
+    timeout_seconds: float = 30.0
 
 
 class WebhookConnector(Connector):
@@ -40,10 +57,14 @@ class WebhookConnector(Connector):
 
     def verify(self, request: WebhookRequest) -> None:
         """Accept only a body signed with the connection's secret."""
+        secret = self.settings.secret
+        if secret is None:
+            raise SignatureError("this connection accepts no webhooks (no secret set)",
+                                 connection=self.connection)
         given = request.headers.get(SIGNATURE_HEADER, "")
         if not given:
             raise SignatureError(f"missing {SIGNATURE_HEADER} header", connection=self.connection)
-        expected = sign(request.body, self.settings.secret.get_secret_value())
+        expected = sign(request.body, secret.get_secret_value())
         if not hmac.compare_digest(given.strip().lower(), expected):
             raise SignatureError("signature does not match the body", connection=self.connection)
 
@@ -97,6 +118,25 @@ class WebhookConnector(Connector):
                 raise FatalError(str(exc), connection=self.connection,
                                  record=f"item {n}" if len(items) > 1 else None) from None
         return found
+
+
+    def write(self, command: str, payload: Mapping[str, Any]) -> WriteResult:
+        """POST a signed write-back command to the callback URL."""
+        if self.settings.callback_url is None or self.settings.secret is None:
+            raise FatalError("no callback_url and secret configured for write-backs",
+                             connection=self.connection)
+        data = dict(payload)
+        key = str(data.pop("idempotency_key", ""))
+        body = json.dumps({"command": command, "payload": data}, sort_keys=True).encode()
+        headers = {
+            "content-type": "application/json",
+            "idempotency-key": key,
+            SIGNATURE_HEADER: sign(body, self.settings.secret.get_secret_value()),
+        }
+        with httpx.Client(timeout=self.settings.timeout_seconds) as client:
+            response = request(client, "POST", str(self.settings.callback_url),
+                               connection=self.connection, content=body, headers=headers)
+        return WriteResult(details={"status": response.status_code})
 
 
 def _digest(body: bytes) -> str:
