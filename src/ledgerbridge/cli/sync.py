@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -26,6 +27,7 @@ from ledgerbridge.sync.connections import (
 )
 from ledgerbridge.sync.errors import SyncError
 from ledgerbridge.sync.inbox import replay
+from ledgerbridge.sync.scheduler import poll_connection
 from ledgerbridge.sync.status import connection_statuses
 from ledgerbridge.sync.worker import Worker
 
@@ -69,6 +71,10 @@ def worker(
     db: DbOption = None,
     once: Annotated[bool, typer.Option(help="Process what is due, then exit.")] = False,
     batch: Annotated[int, typer.Option(help="Events claimed per transaction.")] = 20,
+    idle_sleep: Annotated[
+        float, typer.Option(min=0.01, help="Seconds to wait before looking again when "
+                            "nothing is due (lower: less latency, more idle queries).")
+    ] = 0.2,
 ) -> None:
     """Process the inbox; run as many as you like (PostgreSQL shares the work)."""
     runner = make_worker(db, batch)
@@ -80,7 +86,7 @@ def worker(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     console.print(f"worker {runner.name} started; Ctrl-C to stop")
     try:
-        runner.run(stop)
+        runner.run(stop, idle_sleep=idle_sleep)
     except KeyboardInterrupt:
         stop.set()
     console.print(f"worker {runner.name} stopped: {runner.stats}")
@@ -238,3 +244,31 @@ def sync_replay(
         console.print(f"Processed: {runner.stats}")
         if runner.stats.dead or runner.stats.failed:
             raise typer.Exit(code=1)
+
+
+@sync_app.command("poll")
+def sync_poll(
+    connection: Annotated[str, typer.Argument(help="Connection to read now.")],
+    since: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"],
+                     help="Backfill: read from this date instead of the saved cursor."),
+    ] = None,
+    stream: Annotated[list[str] | None, typer.Option(help="Only these streams.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Read a connection's streams now (the scheduler does this on its interval)."""
+    engine = make_engine(db)
+    try:
+        with engine.connect() as conn:
+            record = get_connection(conn, connection)
+        start = since.replace(tzinfo=dt.UTC) if since and since.tzinfo is None else since
+        results = poll_connection(engine, record, streams=stream, since=start)
+    except (LedgerError, SyncError) as exc:
+        raise fail(str(exc)) from None
+    table = Table("stream", "read", "new", "cursor", "error")
+    for r in results:
+        table.add_row(r.stream, str(r.read), str(r.stored), str(r.cursor or ""), r.error or "")
+    console.print(table)
+    if any(r.error for r in results):
+        raise typer.Exit(code=1)
