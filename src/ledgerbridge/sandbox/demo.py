@@ -145,6 +145,7 @@ def run_demo(directory: Path, console: Console) -> Ledger:
     from ledgerbridge.ledger import reports
     from ledgerbridge.ledger.exports import write_beancount, write_hledger
     from ledgerbridge.report import to_table
+    from ledgerbridge.sandbox.demo_sync import run_sync_demo
 
     directory.mkdir(parents=True, exist_ok=True)
     db_path = directory / "ledgerbridge.db"
@@ -167,11 +168,6 @@ def run_demo(directory: Path, console: Console) -> Ledger:
     for month in ("2026-01", "2026-02", "2026-03"):
         ledger.set_period(month, PeriodStatus.LOCKED)
     ledger.set_period("2026-09", PeriodStatus.CLOSED)
-    beancount_file, hledger_file = directory / "books.beancount", directory / "books.journal"
-    with beancount_file.open("w", encoding="utf-8") as out:
-        write_beancount(ledger, out)
-    with hledger_file.open("w", encoding="utf-8") as out:
-        write_hledger(ledger, out)
 
     console.rule("[bold]ledgerbridge demo: Northwind Goods LLC")
     console.print(
@@ -186,6 +182,13 @@ def run_demo(directory: Path, console: Console) -> Ledger:
                                                     end=LAST_DAY)))
     console.print(to_table(reports.balance_sheet(ledger, end=LAST_DAY)))
     console.print(to_table(reports.aging(ledger, "receivable", as_of=LAST_DAY)))
+    console.rule("[bold]Syncing: a tool posts documents to the webhook gateway")
+    synced_entry = run_sync_demo(ledger, console)
+    beancount_file, hledger_file = directory / "books.beancount", directory / "books.journal"
+    with beancount_file.open("w", encoding="utf-8") as out:
+        write_beancount(ledger, out)
+    with hledger_file.open("w", encoding="utf-8") as out:
+        write_hledger(ledger, out)
     db = f"--db {url}"
     console.print(
         "\n[bold]Where to look[/]\n"
@@ -198,7 +201,10 @@ def run_demo(directory: Path, console: Console) -> Ledger:
         f"  .venv/bin/ledgerbridge report general-ledger 1010 {db} --end 2026-10-31\n"
         f"  .venv/bin/ledgerbridge report aging payable {db} --as-of 2026-10-31\n"
         f"  .venv/bin/ledgerbridge entry show {mistake} {db}\n"
-        f"  .venv/bin/ledgerbridge period list {db}",
+        f"  .venv/bin/ledgerbridge period list {db}\n"
+        f"  .venv/bin/ledgerbridge audit {synced_entry} {db}\n"
+        f"  .venv/bin/ledgerbridge connections status {db}\n"
+        f"  .venv/bin/ledgerbridge serve {db}   # the gateway, OpenAPI at /docs",
         highlight=False,
         soft_wrap=True,
     )
