@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install system-deps demo test bench lint
+.PHONY: install system-deps demo test bench bench-sync lint
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -29,6 +29,11 @@ test: install system-deps
 
 bench: install
 	$(PY) bench/ledger_bench.py
+
+# Webhook gateway and workers as real processes; SYNC_BENCH_ARGS="--pg postgresql://..."
+# adds PostgreSQL (that database's public schema is dropped and recreated).
+bench-sync: install
+	$(PY) bench/sync_bench.py $(SYNC_BENCH_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench

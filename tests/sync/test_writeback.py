@@ -11,8 +11,8 @@ from ledgerbridge.sync.connections import add_connection
 from ledgerbridge.sync.outbox import deliver_due
 from ledgerbridge.sync.worker import Worker
 from tests.sync.conftest import SECRET, serve
-from tests.sync.test_worker import deliver
 from tests.sync.samples import invoice
+from tests.sync.test_worker import deliver
 
 MAPPING = """
 writeback:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ledgerbridge.ledger.model import (
@@ -51,6 +51,20 @@ _ENTRY_COLUMNS = (
     "id", "entity_id", "date", "memo", "reverses_id", "idempotency_key",
     "connection", "object_type", "external_id", "document_id", "raw_payload_id",
 )
+# Statements of the posting hot path, built once (their SQL compiles once too).
+_CHART = select(accounts.c.code, accounts.c.id, accounts.c.active).where(
+    accounts.c.entity_id == bindparam("entity_id")
+)
+_PERIODS = select(periods.c.period, periods.c.status).where(
+    periods.c.entity_id == bindparam("entity_id")
+)
+_ONE_KEY = select(journal_entries.c.idempotency_key, journal_entries.c.id).where(
+    journal_entries.c.entity_id == bindparam("entity_id"),
+    journal_entries.c.idempotency_key == bindparam("key"),
+)
+_ENTITY_ROW = select(entities.c.id).where(entities.c.id == bindparam("id"))
+_LOCK_ENTITY = _ENTITY_ROW.with_for_update()
+_SHARE_ENTITY = _ENTITY_ROW.with_for_update(read=True)
 _LINE_COLUMNS = (
     "entry_id", "entity_id", "date", "line_no", "account_id", "amount", "currency",
     "original_amount", "rate", "memo", "party", "due_date",
@@ -87,6 +101,7 @@ class Ledger:
         if row is None:
             raise LedgerError(f"no entity {entity!r} in this database; run `ledgerbridge init`")
         self.entity = Entity(row.id, row.code, row.name, row.functional_currency)
+        self._chart: dict[str, tuple[int, bool]] | None = None
 
     @classmethod
     def create(
@@ -129,6 +144,7 @@ class Ledger:
     def add_accounts(self, chart: Iterable[Account], *, conn: Connection | None = None) -> int:
         """Add accounts (parents before children); an existing code is an error."""
         chart = list(chart)
+        self._chart = None
         with self._tx(conn) as c:
             ids = self._account_ids(c)
             for account in chart:
@@ -219,8 +235,7 @@ class Ledger:
         """Serialize period changes against postings (PostgreSQL row lock)."""
         if conn.dialect.name != "postgresql":
             return  # SQLite writers are serialized by the database lock
-        query = select(entities.c.id).where(entities.c.id == self.entity.id)
-        conn.execute(query.with_for_update(read=not exclusive))
+        conn.execute(_LOCK_ENTITY if exclusive else _SHARE_ENTITY, {"id": self.entity.id})
 
     # -- posting --------------------------------------------------------------
 
@@ -232,7 +247,7 @@ class Ledger:
             existing = self._existing_keys(c, [entry.idempotency_key])
             if entry.idempotency_key in existing:
                 return existing[entry.idempotency_key]
-            ctx = self._context(c, allow_closed)
+            ctx = self._context(c, allow_closed, (ln.account for ln in entry.lines))
             try:
                 lines = prepare_lines(ctx, entry)
             except MoneyError as exc:
@@ -258,6 +273,7 @@ class Ledger:
         first_id = last_id = None
         iterator = iter(entries)
         with self._tx(conn) as c:
+            self._chart = None  # a bulk post reads the chart afresh
             ctx = self._context(c, allow_closed)
             seen: set[str] = set()
             offset = 0
@@ -287,16 +303,26 @@ class Ledger:
                     progress(len(chunk))
         return PostResult(posted, duplicates, first_id, last_id)
 
-    def _context(self, conn: Connection, allow_closed: bool) -> PostingContext:
+    def _context(
+        self, conn: Connection, allow_closed: bool, codes: Iterable[str] = ()
+    ) -> PostingContext:
+        """What posting checks against: the chart (cached) and this moment's periods.
+
+        The chart is cached per Ledger and reloaded when ``codes`` name an account
+        it does not know (accounts are only ever added); period states are read in
+        the posting's own transaction every time, so a lock is never missed.
+        """
         self._lock_entity(conn, exclusive=False)
-        query = select(accounts.c.code, accounts.c.id, accounts.c.active).where(
-            accounts.c.entity_id == self.entity.id
-        )
+        chart = self._chart
+        if chart is None or any(code not in chart for code in codes):
+            rows = conn.execute(_CHART, {"entity_id": self.entity.id})
+            chart = self._chart = {code: (id_, active) for code, id_, active in rows}
         return PostingContext(
             entity_id=self.entity.id,
             functional=self.entity.functional_currency,
-            accounts={code: (id_, active) for code, id_, active in conn.execute(query)},
-            periods=self.periods(conn=conn),
+            accounts=chart,
+            periods={p: PeriodStatus(s) for p, s in
+                     conn.execute(_PERIODS, {"entity_id": self.entity.id})},
             allow_closed=allow_closed,
         )
 
@@ -304,6 +330,9 @@ class Ledger:
         wanted = [k for k in keys if k is not None]
         if not wanted:
             return {}
+        if len(wanted) == 1:
+            found = conn.execute(_ONE_KEY, {"entity_id": self.entity.id, "key": wanted[0]})
+            return {k: id_ for k, id_ in found}
         query = select(journal_entries.c.idempotency_key, journal_entries.c.id).where(
             journal_entries.c.entity_id == self.entity.id,
             journal_entries.c.idempotency_key.in_(wanted),
@@ -365,7 +394,7 @@ class Ledger:
                 raise LedgerError(
                     f"entry {entry_id} was already reversed by entry {original.reversed_by_id}"
                 )
-            ctx = self._context(c, allow_closed)
+            ctx = self._context(c, allow_closed, (ln.account for ln in original.lines))
             day = date or original.date
             try:
                 check_period(ctx, day)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from ledgerbridge.documents import Document, parse_document
 from ledgerbridge.ledger import Entry, Ledger, Lineage
@@ -107,6 +107,7 @@ def apply_document(
 ) -> tuple[Applied, list[Command]]:
     """Store one document version and bring the ledger in line with it."""
     source = document.source
+    _lock_object(conn, connection_id, document.type, source.external_id)
     content_hash = _content_hash(document)
     version = _version(document, content_hash)
     same_object = (
@@ -164,6 +165,20 @@ def apply_document(
     outcome = ("voided" if voiding else "unchanged" if unchanged
                else "replaced" if current is not None else "posted" if entry_id else "stored")
     return Applied(doc_id, entry_id, reversed_id, outcome), commands
+
+
+def _lock_object(conn: Connection, connection_id: int, type_: str, external_id: str) -> None:
+    """Serialize the versions of one object across workers until the transaction ends.
+
+    Two workers applying two versions of the same object at once would each see no
+    newer version and both post (two current documents, AR counted twice); two
+    reversing the same entry would break its unique reversal. On PostgreSQL a
+    transaction-level advisory lock on the object makes the second wait for the
+    first to commit, then see its result. SQLite writers are already serialized.
+    """
+    if conn.dialect.name == "postgresql":
+        key = func.hashtextextended(f"{connection_id}:{type_}:{external_id}", 0)
+        conn.execute(select(func.pg_advisory_xact_lock(key)))
 
 
 def _reversal_date(document: Document) -> dt.date | None:

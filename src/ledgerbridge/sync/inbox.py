@@ -16,10 +16,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, Insert, update
 
 from ledgerbridge.connectors.base import RawEvent
-from ledgerbridge.store.bulk import insert_ignoring_conflicts
 from ledgerbridge.store.tables import inbox
 
 __all__ = [
@@ -69,10 +68,31 @@ class Stored:
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """Headers safe to store: credentials are replaced by a marker."""
-    return {
-        k.lower(): ("[redacted]" if k.lower() in SENSITIVE_HEADERS else v)
-        for k, v in headers.items()
-    }
+    redacted = {}
+    for k, v in headers.items():
+        key = k.lower()
+        redacted[key] = "[redacted]" if key in SENSITIVE_HEADERS else v
+    return redacted
+
+
+_INSERTS: dict[str, Insert] = {}
+
+
+def _insert_statement(dialect: str) -> Insert:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` into the inbox, built once.
+
+    The gateway stores every webhook through it: building the statement per row
+    costs more than SQLite's insert itself; a prebuilt one reuses its compiled form.
+    """
+    statement = _INSERTS.get(dialect)
+    if statement is None:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        statement = insert(inbox).on_conflict_do_nothing().returning(inbox.c.id)
+        _INSERTS[dialect] = statement
+    return statement
 
 
 def store_events(
@@ -88,11 +108,11 @@ def store_events(
     """Store raw events in the caller's transaction, skipping ones already stored."""
     now = dt.datetime.now(dt.UTC)
     header_text = json.dumps(redact_headers(headers or {}), sort_keys=True)
+    statement = _insert_statement(conn.dialect.name)
     return [
         Stored(
-            insert_ignoring_conflicts(
-                conn,
-                inbox,
+            conn.execute(
+                statement,
                 {
                     "connection_id": connection_id,
                     "channel": channel.value,
@@ -107,7 +127,7 @@ def store_events(
                     "status": status.value,
                     "last_error": error,
                 },
-            )
+            ).scalar()
         )
         for event in events
     ]

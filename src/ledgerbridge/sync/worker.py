@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, or_, select, update
+from sqlalchemy.exc import DBAPIError
 
 from ledgerbridge.connectors.base import Connector, RawEvent
 from ledgerbridge.ledger import Ledger, LedgerError
@@ -37,6 +38,9 @@ __all__ = ["Worker", "WorkerStats", "connection_rules"]
 
 log = logging.getLogger(__name__)
 
+# PostgreSQL's deadlock_detected and serialization_failure: another worker's
+# transaction won a lock race; retrying after it has committed succeeds.
+LOCK_CONFLICTS = frozenset({"40P01", "40001"})
 DUE = (EventStatus.RECEIVED.value, EventStatus.FAILED.value, EventStatus.WAITING.value)
 MAX_ATTEMPTS = 8
 MAX_WAITS = 20
@@ -168,7 +172,11 @@ class Worker:
             return
         except Exception as exc:  # an unexpected bug: retry a few times, then dead-letter
             savepoint.rollback()
-            log.exception("inbox event %s failed", row.id)
+            if _lock_conflict(exc):  # a race with another worker, not a bug: just retry
+                log.warning("inbox event %s: lock conflict with another worker (%s); retrying",
+                            row.id, type(exc.orig).__name__)
+            else:
+                log.exception("inbox event %s failed", row.id)
             self._retry_or_bury(conn, row, now, _describe(row, exc))
             return
         savepoint.commit()
@@ -204,6 +212,11 @@ class Worker:
             )
         )
         setattr(self.stats, status.value, getattr(self.stats, status.value) + 1)
+
+
+def _lock_conflict(exc: Exception) -> bool:
+    """Whether ``exc`` is a deadlock or serialization failure reported by the database."""
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in LOCK_CONFLICTS
 
 
 def _describe(row, exc: Exception) -> str:  # noqa: ANN001
