@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from ledgerbridge.documents import Document, parse_document
 from ledgerbridge.ledger import Entry, Ledger, Lineage
@@ -29,6 +29,21 @@ __all__ = ["Applied", "Command", "Lookup", "Rules", "apply_document", "document_
            "make_lookup"]
 
 VOID_STATUSES = frozenset({"void", "voided", "deleted"})
+
+# Statements of the per-event hot path, built once so their SQL compiles once.
+_SAME_OBJECT = (
+    (documents.c.connection_id == bindparam("connection_id"))
+    & (documents.c.type == bindparam("type"))
+    & (documents.c.external_id == bindparam("external_id"))
+)
+_VERSION_SEEN = select(documents.c.id).where(
+    _SAME_OBJECT, documents.c.version == bindparam("version"))
+_CURRENT = select(documents).where(_SAME_OBJECT, documents.c.status.in_(("current", "voided")))
+_SET_STATUS = update(documents).where(documents.c.id == bindparam("doc_id")).values(
+    status=bindparam("v_status"))
+_SET_ENTRY = update(documents).where(documents.c.id == bindparam("doc_id")).values(
+    entry_id=bindparam("v_entry_id"))
+_INSERT = insert(documents).returning(documents.c.id)
 
 Lookup = Callable[[str, str], Document]
 """Find a current document by (type, external id) or raise MissingDependency."""
@@ -110,17 +125,11 @@ def apply_document(
     _lock_object(conn, connection_id, document.type, source.external_id)
     content_hash = _content_hash(document)
     version = _version(document, content_hash)
-    same_object = (
-        (documents.c.connection_id == connection_id)
-        & (documents.c.type == document.type)
-        & (documents.c.external_id == source.external_id)
-    )
-    if conn.execute(select(documents.c.id).where(same_object, documents.c.version == version)
-                    ).first():
+    key = {"connection_id": connection_id, "type": document.type,
+           "external_id": source.external_id}
+    if conn.execute(_VERSION_SEEN, {**key, "version": version}).first():
         return Applied(None, None, None, "unchanged"), []
-    current = conn.execute(
-        select(documents).where(same_object, documents.c.status.in_(("current", "voided")))
-    ).first()
+    current = conn.execute(_CURRENT, key).first()
     current_doc = parse_document(current.data) if current is not None else None
 
     if current_doc is not None and not _newer(document, current_doc):
@@ -131,8 +140,7 @@ def apply_document(
     voiding = getattr(document, "status", None) in VOID_STATUSES
     unchanged = current is not None and current.content_hash == content_hash
     if current is not None:
-        conn.execute(update(documents).where(documents.c.id == current.id)
-                     .values(status="superseded"))
+        conn.execute(_SET_STATUS, {"doc_id": current.id, "v_status": "superseded"})
     doc_id = _insert(conn, connection_id, document, version, content_hash,
                      "voided" if voiding else "current", inbox_id,
                      current.entry_id if unchanged else None)
@@ -158,8 +166,7 @@ def apply_document(
                                 f"{source.external_id}:{version}",
             )
             entry_id = ledger.post(entry, conn=conn)
-            conn.execute(update(documents).where(documents.c.id == doc_id)
-                         .values(entry_id=entry_id))
+            conn.execute(_SET_ENTRY, {"doc_id": doc_id, "v_entry_id": entry_id})
         commands = rules.commands_for(document, lookup)
     release_waiting(conn, connection_id, document_key(document.type, source.external_id))
     outcome = ("voided" if voiding else "unchanged" if unchanged
@@ -189,28 +196,20 @@ def _reversal_date(document: Document) -> dt.date | None:
 
 def _insert(conn, connection_id, document, version, content_hash, status, inbox_id,  # noqa: ANN001
             entry_id) -> int:  # noqa: ANN001
-    return conn.execute(
-        insert(documents).values(
-            connection_id=connection_id, type=document.type,
-            external_id=document.source.external_id, version=version,
-            content_hash=content_hash, data=document.model_dump_json(), status=status,
-            inbox_id=inbox_id, entry_id=entry_id,
-        )
-    ).inserted_primary_key[0]
+    return conn.execute(_INSERT, {
+        "connection_id": connection_id, "type": document.type,
+        "external_id": document.source.external_id, "version": version,
+        "content_hash": content_hash, "data": document.model_dump_json(), "status": status,
+        "inbox_id": inbox_id, "entry_id": entry_id,
+    }).scalar_one()
 
 
 def make_lookup(conn: Connection, connection_id: int) -> Lookup:
     """A lookup of current documents of one connection, raising MissingDependency."""
 
     def lookup(type_: str, external_id: str) -> Document:
-        row = conn.execute(
-            select(documents.c.data).where(
-                documents.c.connection_id == connection_id,
-                documents.c.type == type_,
-                documents.c.external_id == external_id,
-                documents.c.status.in_(("current", "voided")),
-            )
-        ).first()
+        row = conn.execute(_CURRENT, {"connection_id": connection_id, "type": type_,
+                                      "external_id": external_id}).first()
         if row is None:
             raise MissingDependency(document_key(type_, external_id))
         return parse_document(row.data)

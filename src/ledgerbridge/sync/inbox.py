@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Connection, Insert, update
+from sqlalchemy import Connection, Insert, bindparam, update
 
 from ledgerbridge.connectors.base import RawEvent
 from ledgerbridge.store.tables import inbox
@@ -141,16 +141,18 @@ def backoff(attempts: int, *, base: float = 2.0, cap: float = 3600.0) -> dt.time
 
 def release_waiting(conn: Connection, connection_id: int, key: str) -> int:
     """Wake the events waiting for ``key`` (e.g. ``charge:ch_1``); returns how many."""
-    result = conn.execute(
-        update(inbox)
-        .where(
-            inbox.c.connection_id == connection_id,
-            inbox.c.depends_on == key,
-            inbox.c.status == EventStatus.WAITING.value,
-        )
-        .values(status=EventStatus.RECEIVED.value, depends_on=None, next_attempt_at=None)
+    return conn.execute(_RELEASE, {"b_connection": connection_id, "b_key": key}).rowcount
+
+
+_RELEASE = (
+    update(inbox)
+    .where(
+        inbox.c.connection_id == bindparam("b_connection"),
+        inbox.c.depends_on == bindparam("b_key"),
+        inbox.c.status == EventStatus.WAITING.value,
     )
-    return result.rowcount
+    .values(status=EventStatus.RECEIVED.value, depends_on=None, next_attempt_at=None)
+)
 
 
 def replay(conn: Connection, *, event_id: int | None = None, connection_id: int | None = None

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
 from ledgerbridge.connectors.base import Connector, RawEvent
@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 LOCK_CONFLICTS = frozenset({"40P01", "40001"})
 DUE = (EventStatus.RECEIVED.value, EventStatus.FAILED.value, EventStatus.WAITING.value)
 MAX_ATTEMPTS = 8
+_FINISH = update(inbox).where(inbox.c.id == bindparam("row_id")).values(
+    {c: bindparam(f"v_{c}") for c in ("status", "attempts", "last_error", "depends_on",
+                                      "next_attempt_at", "processed_at")}
+)
 MAX_WAITS = 20
 
 
@@ -201,16 +205,15 @@ class Worker:
         retry_at: dt.datetime | None = None,
     ) -> None:
         done = status in (EventStatus.POSTED, EventStatus.IGNORED)
-        conn.execute(
-            update(inbox).where(inbox.c.id == row.id).values(
-                status=status.value,
-                attempts=row.attempts + (0 if done else 1),
-                last_error=error,
-                depends_on=depends_on,
-                next_attempt_at=retry_at,
-                processed_at=dt.datetime.now(dt.UTC) if done else None,
-            )
-        )
+        conn.execute(_FINISH, {
+            "row_id": row.id,
+            "v_status": status.value,
+            "v_attempts": row.attempts + (0 if done else 1),
+            "v_last_error": error,
+            "v_depends_on": depends_on,
+            "v_next_attempt_at": retry_at,
+            "v_processed_at": dt.datetime.now(dt.UTC) if done else None,
+        })
         setattr(self.stats, status.value, getattr(self.stats, status.value) + 1)
 
 
