@@ -46,13 +46,17 @@ def reserve_ids(conn: Connection, table: Table, count: int) -> list[int]:
     return list(range(top + 1, top + count + 1))
 
 
+# Below this many rows, COPY's set-up costs more than it saves (single postings).
+_COPY_FROM = 64
+
+
 def insert_rows(
     conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple]
 ) -> None:
     """Insert positional ``rows`` into ``columns`` of ``table`` with one executemany."""
     if not rows:
         return
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql" and len(rows) >= _COPY_FROM:
         _copy_rows(conn, table, columns, rows)
         return
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
