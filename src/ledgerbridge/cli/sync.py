@@ -27,6 +27,7 @@ from ledgerbridge.sync.connections import (
 )
 from ledgerbridge.sync.errors import SyncError
 from ledgerbridge.sync.inbox import replay
+from ledgerbridge.sync.runner import SyncRunner
 from ledgerbridge.sync.scheduler import poll_connection
 from ledgerbridge.sync.status import connection_statuses
 from ledgerbridge.sync.worker import Worker
@@ -59,7 +60,7 @@ def serve(
     upgrade(engine)
     stop = threading.Event()
     if with_worker:
-        threading.Thread(target=make_worker(db).run, args=(stop,), daemon=True).start()
+        threading.Thread(target=SyncRunner.on(engine).run, args=(stop,), daemon=True).start()
     console.print(f"ledgerbridge listening on http://{host}:{port}  (OpenAPI: /docs)")
     try:
         uvicorn.run(create_app(engine), host=host, port=port, log_level="warning")
@@ -76,20 +77,24 @@ def worker(
                             "nothing is due (lower: less latency, more idle queries).")
     ] = 0.2,
 ) -> None:
-    """Process the inbox; run as many as you like (PostgreSQL shares the work)."""
-    runner = make_worker(db, batch)
+    """Post the inbox, deliver write-backs and poll connections on their interval.
+
+    Run as many as you like: on PostgreSQL they share the work.
+    """
+    runner = SyncRunner.on(make_engine(db), batch=batch)
+    name, stats = runner.worker.name, runner.worker.stats
     if once:
         handled = runner.run_until_idle()
-        console.print(f"Handled {handled} events: {runner.stats}")
+        console.print(f"Handled {handled} events, write-backs and polled records: {stats}")
         return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    console.print(f"worker {runner.name} started; Ctrl-C to stop")
+    console.print(f"worker {name} started; Ctrl-C to stop")
     try:
         runner.run(stop, idle_sleep=idle_sleep)
     except KeyboardInterrupt:
         stop.set()
-    console.print(f"worker {runner.name} stopped: {runner.stats}")
+    console.print(f"worker {name} stopped: {stats}")
 
 
 def audit(

@@ -44,6 +44,13 @@ class SyncRunner:
             done += sum(r.stored for r in poll_due(self.engine))
         return done
 
+    def run_until_idle(self) -> int:
+        """Run rounds until one finds nothing to do; returns the work done."""
+        total = 0
+        while done := self.run_once():
+            total += done
+        return total
+
     def run(self, stop: threading.Event, *, idle_sleep: float = 0.2) -> None:
         """Run rounds until ``stop`` is set, sleeping briefly when a round found nothing."""
         while not stop.is_set():
