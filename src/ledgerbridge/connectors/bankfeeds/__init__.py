@@ -1,0 +1,1 @@
+"""Bank statements and feeds: every common statement format, one importer protocol."""
