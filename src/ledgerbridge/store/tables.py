@@ -32,6 +32,8 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "DecimalText",
     "accounts",
+    "bank_imports",
+    "bank_lines",
     "connections",
     "documents",
     "entities",
@@ -247,4 +249,51 @@ sync_log = Table(
     Column("kind", String(32), nullable=False),
     Column("message", Text, nullable=False),
     Column("details", Text),
+)
+
+# -- bank statements ------------------------------------------------------------------
+
+bank_imports = Table(
+    "bank_imports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entity_id", ForeignKey("entities.id"), nullable=False),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False),
+    Column("file_name", String(255), nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("format", String(32), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("lines_read", Integer, nullable=False),
+    Column("lines_added", Integer, nullable=False),
+    Column("lines_updated", Integer, nullable=False),
+    Column("lines_review", Integer, nullable=False),
+)
+
+bank_lines = Table(
+    "bank_lines",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("entity_id", ForeignKey("entities.id"), nullable=False),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False),
+    Column("import_id", ForeignKey("bank_imports.id")),
+    Column("dedupe_key", String(160), nullable=False),
+    Column("occurrence", Integer, nullable=False),
+    Column("booking_date", Date, nullable=False),
+    Column("value_date", Date),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("counterparty", String(255)),
+    Column("counterparty_account", String(64)),
+    Column("bank_reference", String(255)),
+    Column("end_to_end_id", String(255)),
+    Column("kind", String(64)),
+    Column("pending", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("review_reason", Text),
+    Column("raw", Text, nullable=False, server_default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("account_id", "dedupe_key", "occurrence", name="uq_bank_lines_key"),
+    Index("ix_bank_lines_account_date", "account_id", "booking_date", "amount"),
 )
