@@ -23,10 +23,12 @@ from ledgerbridge.cli.common import (
     open_ledger,
     progress_bar,
 )
-from ledgerbridge.ledger import Ledger, LedgerError, PeriodStatus, PostingError
+from ledgerbridge.ledger import Ledger, LedgerError, PeriodStatus, PostingError, reports
 from ledgerbridge.ledger.chart import load_chart, standard_chart
+from ledgerbridge.ledger.exports import write_beancount, write_hledger
 from ledgerbridge.ledger.jsonl import EntryReader
 from ledgerbridge.money import MoneyError
+from ledgerbridge.report import Report, to_table, write_csv, write_json
 from ledgerbridge.store import database_url, make_engine, upgrade
 
 app = typer.Typer(
@@ -36,13 +38,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 report_app = typer.Typer(help="Financial reports as a table, CSV or JSON.", no_args_is_help=True)
-export_app = typer.Typer(help="Export the journal for other accounting tools.",
-                         no_args_is_help=True)
 entry_app = typer.Typer(help="Show and reverse journal entries.", no_args_is_help=True)
 period_app = typer.Typer(help="Close, lock and reopen accounting months.", no_args_is_help=True)
 accounts_app = typer.Typer(help="The chart of accounts.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
-app.add_typer(export_app, name="export")
 app.add_typer(entry_app, name="entry")
 app.add_typer(period_app, name="period")
 app.add_typer(accounts_app, name="accounts")
@@ -122,9 +121,7 @@ def _open_text(path: Path):  # noqa: ANN202 - a text file handle
 # -- reports -------------------------------------------------------------------
 
 
-def _emit(report, fmt: Format, output: Path | None) -> None:  # noqa: ANN001
-    from ledgerbridge.report import to_table, write_csv, write_json
-
+def _emit(report: Report, fmt: Format, output: Path | None) -> None:
     if fmt is Format.table:
         target = Console(file=output.open("w", encoding="utf-8")) if output else console
         target.print(to_table(report))
@@ -163,8 +160,6 @@ def trial_balance(
     output: OutputOption = None,
 ) -> None:
     """Trial balance: every account's debit or credit balance."""
-    from ledgerbridge.ledger import reports
-
     ledger = open_ledger(db, entity)
     _run_report(
         lambda: reports.trial_balance(ledger, start=_day(start), end=_day(end)), fmt, output
@@ -180,8 +175,6 @@ def balance_sheet(
     output: OutputOption = None,
 ) -> None:
     """Balance sheet at a date (default: today)."""
-    from ledgerbridge.ledger import reports
-
     ledger = open_ledger(db, entity)
     day = _day(end) or dt.date.today()
     _run_report(lambda: reports.balance_sheet(ledger, end=day), fmt, output)
@@ -197,8 +190,6 @@ def income_statement(
     output: OutputOption = None,
 ) -> None:
     """Income statement (profit and loss) for a date range (default: this year)."""
-    from ledgerbridge.ledger import reports
-
     ledger = open_ledger(db, entity)
     last = _day(end) or dt.date.today()
     first = _day(start) or last.replace(month=1, day=1)
@@ -216,8 +207,6 @@ def general_ledger(
     output: OutputOption = None,
 ) -> None:
     """Every line of one account with its running balance."""
-    from ledgerbridge.ledger import reports
-
     ledger = open_ledger(db, entity)
     _run_report(
         lambda: reports.general_ledger(ledger, account, start=_day(start), end=_day(end)),
@@ -245,8 +234,6 @@ def aging(
     output: OutputOption = None,
 ) -> None:
     """AR or AP aging by party, in 30-day buckets."""
-    from ledgerbridge.ledger import reports
-
     ledger = open_ledger(db, entity)
     day = _day(as_of) or dt.date.today()
     _run_report(lambda: reports.aging(ledger, kind.value, as_of=day), fmt, output)
@@ -255,38 +242,30 @@ def aging(
 # -- exports ---------------------------------------------------------------------
 
 
-def _export(writer, ledger: Ledger, out: Path) -> None:  # noqa: ANN001
+class ExportFormat(StrEnum):
+    """Plain-text accounting formats the journal exports to."""
+
+    beancount = "beancount"
+    hledger = "hledger"
+
+
+@app.command("export")
+def export(
+    fmt: Annotated[ExportFormat, typer.Argument(metavar="FORMAT", help="beancount or hledger.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
+    db: DbOption = None,
+    entity: EntityOption = "default",
+) -> None:
+    """Export the journal: beancount (bean-check accepts it) or hledger (same balances)."""
+    writer = write_beancount if fmt is ExportFormat.beancount else write_hledger
+    ledger = open_ledger(db, entity)
     try:
-        with out.open("w", encoding="utf-8") as handle, progress_bar() as bar:
-            task = bar.add_task(f"writing {out}", total=None)
+        with output.open("w", encoding="utf-8") as handle, progress_bar() as bar:
+            task = bar.add_task(f"writing {output}", total=None)
             count = writer(ledger, handle, progress=lambda n: bar.advance(task, n))
     except OSError as exc:
-        raise fail(f"cannot write {out}: {exc.strerror}") from None
-    console.print(f"Wrote {count} transactions to {out}")
-
-
-@export_app.command("beancount")
-def export_beancount(
-    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
-    db: DbOption = None,
-    entity: EntityOption = "default",
-) -> None:
-    """Write a beancount file that bean-check accepts."""
-    from ledgerbridge.ledger.exports import write_beancount
-
-    _export(write_beancount, open_ledger(db, entity), output)
-
-
-@export_app.command("hledger")
-def export_hledger(
-    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
-    db: DbOption = None,
-    entity: EntityOption = "default",
-) -> None:
-    """Write an hledger journal whose balances match the trial balance."""
-    from ledgerbridge.ledger.exports import write_hledger
-
-    _export(write_hledger, open_ledger(db, entity), output)
+        raise fail(f"cannot write {output}: {exc.strerror}") from None
+    console.print(f"Wrote {count} transactions to {output}")
 
 
 # -- entries ---------------------------------------------------------------------

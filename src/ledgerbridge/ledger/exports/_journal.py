@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import groupby
 from operator import attrgetter
+from typing import TextIO
 
 from sqlalchemy import ColumnElement, Connection, Row, Select, func, select
 
@@ -41,6 +42,7 @@ __all__ = [
     "posting_amount",
     "reversal_group",
     "unique_names",
+    "write_journal",
 ]
 
 Progress = Callable[[int], None]
@@ -321,3 +323,30 @@ class ProgressCounter:
         if self._progress is not None and self._pending:
             self._progress(self._pending)
         self._pending = 0
+
+
+def write_journal(
+    ledger: Ledger,
+    out: TextIO,
+    *,
+    account_name: Callable[[ExportAccount], str],
+    header: Callable[[TextIO, Journal, dict[str, str], dt.date | None], None],
+    transaction: Callable[[JournalEntry, dict[str, str], int], str],
+    start: dt.date | None,
+    end: dt.date | None,
+    progress: Progress | None,
+) -> int:
+    """Stream the journal through one format's header and transaction writers.
+
+    Returns the number of transactions written; ``progress`` gets counts in batches.
+    """
+    counter = ProgressCounter(progress)
+    with open_journal(ledger, start, end) as journal:
+        names = unique_names(journal.accounts, account_name)
+        header(out, journal, names, start)
+        width = max((len(n) for n in names.values()), default=0)
+        for entry in journal.entries:
+            out.write(transaction(entry, names, width))
+            counter.add()
+    counter.flush()
+    return counter.total

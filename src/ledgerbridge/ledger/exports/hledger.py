@@ -20,13 +20,11 @@ from ledgerbridge.ledger.exports._journal import (
     ExportAccount,
     Journal,
     Progress,
-    ProgressCounter,
     lineage_fields,
     one_line,
-    open_journal,
     posting_amount,
     reversal_group,
-    unique_names,
+    write_journal,
 )
 from ledgerbridge.ledger.model import AccountType, JournalEntry
 from ledgerbridge.money import currency_exponent
@@ -58,16 +56,8 @@ def write_hledger(
     Entries stream from the database in date then id order; returns the number of
     transactions written. ``progress`` is called with counts of written ones.
     """
-    counter = ProgressCounter(progress)
-    with open_journal(ledger, start, end) as journal:
-        names = unique_names(journal.accounts, account_name)
-        _header(out, journal, names)
-        width = max((len(n) for n in names.values()), default=0)
-        for entry in journal.entries:
-            out.write(_transaction(entry, names, width))
-            counter.add()
-    counter.flush()
-    return counter.total
+    return write_journal(ledger, out, account_name=account_name, header=_header,
+                         transaction=_transaction, start=start, end=end, progress=progress)
 
 
 def account_name(account: ExportAccount) -> str:
@@ -82,7 +72,8 @@ def account_name(account: ExportAccount) -> str:
     return f"{ROOTS[account.type][0]}:{component}"
 
 
-def _header(out: TextIO, journal: Journal, names: dict[str, str]) -> None:
+def _header(out: TextIO, journal: Journal, names: dict[str, str], _start: dt.date | None
+            ) -> None:
     functional = journal.functional
     out.write(
         f"; Journal of {one_line(journal.entity_name)} (entity {journal.entity_code!r}),"
