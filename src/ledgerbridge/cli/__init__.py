@@ -1,5 +1,6 @@
 """The ``ledgerbridge`` command line: one module per area, joined here."""
 
+from ledgerbridge.cli.bank import bank_app
 from ledgerbridge.cli.ledger import app
 from ledgerbridge.cli.mapping import mapping_app
 from ledgerbridge.cli.sync import audit, connections_app, serve, sync_app, worker
@@ -10,5 +11,6 @@ app.command()(audit)
 app.add_typer(connections_app, name="connections")
 app.add_typer(sync_app, name="sync")
 app.add_typer(mapping_app, name="mapping")
+app.add_typer(bank_app, name="bank")
 
 __all__ = ["app"]

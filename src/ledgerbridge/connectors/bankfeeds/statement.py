@@ -50,6 +50,7 @@ class StatementLine:
         kind: the bank's transaction code or type, as given (e.g. "NTRF", "DEBIT").
         pending: not yet booked (camt.052 / MT942 / pending feed lines).
         raw: the source record, as text.
+
     """
 
     booking_date: dt.date
