@@ -48,7 +48,8 @@ def test_given_profile_is_used() -> None:
     with pytest.raises(StatementError) as info:
         read_statements(data, name="export.csv")
     assert info.value.record == "export.csv"
-    assert "tried ofx, camt, mt940, bai2, csv:us-debit-credit, csv:de-semicolon, csv:signed-amount" in str(info.value)
+    assert ("tried ofx, camt, mt940, bai2, csv:us-debit-credit, csv:de-semicolon, "
+            "csv:signed-amount") in str(info.value)
 
 
 def test_unrecognized_with_profile_says_why() -> None:
@@ -56,7 +57,8 @@ def test_unrecognized_with_profile_says_why() -> None:
     with pytest.raises(StatementError) as info:
         read_statements(b"Date,Text,Value\n2024-01-01,x,1\n", csv_profile=profile)
     assert str(info.value) == (
-        "no statement format recognizes the file (tried ofx, camt, mt940, bai2, csv:mybank); CSV profile 'mybank': "
+        "no statement format recognizes the file (tried ofx, camt, mt940, bai2, csv:mybank); "
+        "CSV profile 'mybank': "
         "no header row with columns ['Amt', 'Posted'] in the first 30 lines"
     )
 
