@@ -34,7 +34,7 @@ from ledgerbridge.ledger.posting import (
     prepare_lines,
 )
 from ledgerbridge.money import Money, MoneyError, currency_exponent
-from ledgerbridge.store.bulk import date_param, insert_rows, reserve_ids
+from ledgerbridge.store.bulk import date_param, insert_returning_id, insert_rows, reserve_ids
 from ledgerbridge.store.tables import (
     accounts,
     entities,
@@ -346,29 +346,29 @@ class Ledger:
         reverses: int | None = None,
     ) -> list[int]:
         entity_id = self.entity.id
-        ids = reserve_ids(conn, journal_entries, len(batch))
         as_date = date_param(conn)
-        entry_rows = []
-        line_rows = []
-        for id_, (e, lines) in zip(ids, batch, strict=True):
-            day = as_date(e.date)
-            src = e.lineage
-            entry_rows.append(
-                (id_, entity_id, day, e.memo, reverses, e.idempotency_key, src.connection,
-                 src.object_type, src.external_id, src.document_id, src.raw_payload_id)
-            )
-            for n, (account_id, amount, currency, original, rate, memo, party, due) in enumerate(
-                lines, start=1
-            ):
-                line_rows.append(
-                    (id_, entity_id, day, n, account_id, amount, currency, original,
-                     None if rate is None else str(rate), memo, party, due)
-                )
+        heads = [
+            (entity_id, as_date(e.date), e.memo, reverses, e.idempotency_key,
+             e.lineage.connection, e.lineage.object_type, e.lineage.external_id,
+             e.lineage.document_id, e.lineage.raw_payload_id)
+            for e, _ in batch
+        ]
         try:
-            insert_rows(conn, journal_entries, _ENTRY_COLUMNS, entry_rows)
+            if len(batch) == 1:  # one round trip: the database hands out the id
+                ids = [insert_returning_id(conn, journal_entries, _ENTRY_COLUMNS[1:], heads[0])]
+            else:
+                ids = reserve_ids(conn, journal_entries, len(batch))
+                insert_rows(conn, journal_entries, _ENTRY_COLUMNS,
+                            [(id_, *head) for id_, head in zip(ids, heads, strict=True)])
         except IntegrityError as exc:
             raise PostingError(f"conflicts with a posted entry: {exc.orig}") from None
-        insert_rows(conn, journal_lines, _LINE_COLUMNS, line_rows)
+        insert_rows(conn, journal_lines, _LINE_COLUMNS, [
+            (id_, entity_id, head[1], n, account_id, amount, currency, original,
+             None if rate is None else str(rate), memo, party, due)
+            for id_, head, (_, lines) in zip(ids, heads, batch, strict=True)
+            for n, (account_id, amount, currency, original, rate, memo, party, due)
+            in enumerate(lines, start=1)
+        ])
         return ids
 
     # -- reversals -------------------------------------------------------------

@@ -15,7 +15,14 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.exc import IntegrityError
 
-__all__ = ["date_param", "insert_rows", "reserve_ids"]
+__all__ = [
+    "date_param",
+    "insert_ignoring_conflicts",
+    "insert_returning_id",
+    "insert_rows",
+    "reserve_ids",
+    "take_write_lock",
+]
 
 
 def _same(value: dt.date) -> dt.date:
@@ -65,6 +72,18 @@ def insert_rows(
         f"VALUES ({', '.join([mark] * len(columns))})"
     )
     conn.exec_driver_sql(sql, rows if isinstance(rows, list) else list(rows))
+
+
+def insert_returning_id(
+    conn: Connection, table: Table, columns: Sequence[str], row: tuple
+) -> int:
+    """Insert one positional row and return the id the database gave it."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join([mark] * len(columns))}) RETURNING id"
+    )
+    return conn.exec_driver_sql(sql, row).scalar_one()
 
 
 def _copy_rows(
