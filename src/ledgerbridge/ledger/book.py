@@ -55,16 +55,17 @@ _ENTRY_COLUMNS = (
 _CHART = select(accounts.c.code, accounts.c.id, accounts.c.active).where(
     accounts.c.entity_id == bindparam("entity_id")
 )
-_PERIODS = select(periods.c.period, periods.c.status).where(
-    periods.c.entity_id == bindparam("entity_id")
+_PERIODS_SHARED = (
+    select(periods.c.period, periods.c.status)
+    .select_from(entities.outerjoin(periods, periods.c.entity_id == entities.c.id))
+    .where(entities.c.id == bindparam("entity_id"))
+    .with_for_update(read=True, of=entities)
 )
 _ONE_KEY = select(journal_entries.c.idempotency_key, journal_entries.c.id).where(
     journal_entries.c.entity_id == bindparam("entity_id"),
     journal_entries.c.idempotency_key == bindparam("key"),
 )
-_ENTITY_ROW = select(entities.c.id).where(entities.c.id == bindparam("id"))
-_LOCK_ENTITY = _ENTITY_ROW.with_for_update()
-_SHARE_ENTITY = _ENTITY_ROW.with_for_update(read=True)
+_LOCK_ENTITY = select(entities.c.id).where(entities.c.id == bindparam("id")).with_for_update()
 _LINE_COLUMNS = (
     "entry_id", "entity_id", "date", "line_no", "account_id", "amount", "currency",
     "original_amount", "rate", "memo", "party", "due_date",
@@ -214,7 +215,7 @@ class Ledger:
         status = PeriodStatus(status)
         key = (periods.c.entity_id == self.entity.id) & (periods.c.period == period)
         with self._tx(conn) as c:
-            self._lock_entity(c, exclusive=True)
+            c.execute(_LOCK_ENTITY, {"id": self.entity.id})  # waits for postings in flight
             c.execute(periods.delete().where(key))
             if status is not PeriodStatus.OPEN:
                 c.execute(
@@ -230,12 +231,6 @@ class Ledger:
         )
         with self._tx(conn) as c:
             return {p: PeriodStatus(s) for p, s in c.execute(query)}
-
-    def _lock_entity(self, conn: Connection, *, exclusive: bool) -> None:
-        """Serialize period changes against postings (PostgreSQL row lock)."""
-        if conn.dialect.name != "postgresql":
-            return  # SQLite writers are serialized by the database lock
-        conn.execute(_LOCK_ENTITY if exclusive else _SHARE_ENTITY, {"id": self.entity.id})
 
     # -- posting --------------------------------------------------------------
 
@@ -312,7 +307,10 @@ class Ledger:
         it does not know (accounts are only ever added); period states are read in
         the posting's own transaction every time, so a lock is never missed.
         """
-        self._lock_entity(conn, exclusive=False)
+        # The period states, read under a shared lock on the entity row (PostgreSQL),
+        # so a period cannot be locked while this posting is in flight.
+        states = {p: PeriodStatus(st) for p, st in
+                  conn.execute(_PERIODS_SHARED, {"entity_id": self.entity.id}) if p}
         chart = self._chart
         if chart is None or any(code not in chart for code in codes):
             rows = conn.execute(_CHART, {"entity_id": self.entity.id})
@@ -321,8 +319,7 @@ class Ledger:
             entity_id=self.entity.id,
             functional=self.entity.functional_currency,
             accounts=chart,
-            periods={p: PeriodStatus(s) for p, s in
-                     conn.execute(_PERIODS, {"entity_id": self.entity.id})},
+            periods=states,
             allow_closed=allow_closed,
         )
 
