@@ -43,6 +43,8 @@ __all__ = [
     "metadata",
     "outbox",
     "periods",
+    "reconciliation_links",
+    "reconciliations",
     "stream_state",
     "sync_log",
 ]
@@ -296,4 +298,33 @@ bank_lines = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("account_id", "dedupe_key", "occurrence", name="uq_bank_lines_key"),
     Index("ix_bank_lines_account_date", "account_id", "booking_date", "amount"),
+)
+
+# -- bank reconciliation ------------------------------------------------------------
+
+reconciliations = Table(
+    "reconciliations",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("entity_id", ForeignKey("entities.id"), nullable=False),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("confidence", Integer, nullable=False),
+    Column("reasons", Text, nullable=False, server_default=""),
+    Column("fee", BigInteger, nullable=False, server_default="0"),
+    Column("entry_id", ForeignKey("journal_entries.id")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("decided_at", DateTime(timezone=True)),
+    Index("ix_reconciliations_account_status", "account_id", "status"),
+)
+
+reconciliation_links = Table(
+    "reconciliation_links",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("reconciliation_id", ForeignKey("reconciliations.id"), nullable=False, index=True),
+    Column("bank_line_id", ForeignKey("bank_lines.id"), index=True),
+    Column("journal_line_id", ForeignKey("journal_lines.id"), index=True),
+    Column("amount", BigInteger, nullable=False),
 )

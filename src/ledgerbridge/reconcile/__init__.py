@@ -1,0 +1,13 @@
+"""Bank reconciliation: match statement lines with the book, score, accept, undo."""
+
+from ledgerbridge.reconcile.engine import (
+    ReconcileError,
+    RunResult,
+    accept,
+    reject,
+    run,
+    undo,
+)
+from ledgerbridge.reconcile.score import FeePolicy
+
+__all__ = ["FeePolicy", "ReconcileError", "RunResult", "accept", "reject", "run", "undo"]

@@ -1,0 +1,321 @@
+"""What a bank line can be matched with, loaded in bulk and indexed in memory.
+
+Two kinds of candidates:
+
+* book lines: journal lines already posted on the bank account itself (a payment
+  synced from a processor) and not yet linked to a bank line; matching links them.
+* open items: lines with a party on ``receivable``, ``payable`` and ``transit``
+  accounts. Items are debits (credits for payables); the party's other lines on the
+  account (payments posted elsewhere, credit notes) settle its items oldest first,
+  and amounts linked by accepted reconciliations settle the items they name.
+
+Entries posted by reconciliations, reversed entries and reversals are left out:
+their effect is carried by the links. Everything is loaded with a handful of
+queries, whatever the number of bank lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rapidfuzz.utils import default_process
+from sqlalchemy import Connection, and_, func, select
+
+from ledgerbridge.ledger import Ledger, LedgerError
+from ledgerbridge.store.tables import (
+    accounts,
+    bank_lines,
+    journal_entries,
+    journal_lines,
+    reconciliation_links,
+    reconciliations,
+)
+
+__all__ = ["BankLine", "Candidates", "Item", "load", "normalize_name", "references"]
+
+ITEM_SUBTYPES = ("receivable", "payable", "transit")
+MAX_NAME_BLOCK = 150  # parties gathered from one-word keys when no word pair matches
+MAX_REF_SHARE = 4  # a token found on more items than this is no reference
+_SEPARATORS = str.maketrans("", "", "-/_.")
+_WITH_DIGIT = re.compile(r"[A-Z0-9]*[0-9][A-Z0-9]*")
+_LETTERS_NUMBER = re.compile(r"\b([A-Z]+) +([0-9]+)\b")
+
+
+def references(*texts: str | None) -> set[str]:
+    """Reference-like tokens of texts, normalized: upper case, alphanumerics only.
+
+    ``-``, ``/``, ``_`` and ``.`` inside a token are dropped (``INV-1001`` is
+    ``INV1001``); a token counts when it holds a digit and is at least 4 characters
+    long; a letters token followed by a numbers token is joined (``INV 1001``).
+    """
+    joined = " ".join([t for t in texts if t]).upper().translate(_SEPARATORS)
+    found = {t for t in _WITH_DIGIT.findall(joined) if len(t) >= 4}
+    if " " in joined:
+        found.update(a + b for a, b in _LETTERS_NUMBER.findall(joined))
+    return found
+
+
+@dataclass(slots=True)
+class BankLine:
+    """An unreconciled statement line."""
+
+    id: int
+    date: dt.date
+    amount: int
+    currency: str
+    description: str
+    counterparty: str | None
+    end_to_end_id: str | None
+    refs: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True, eq=False)
+class Item:
+    """A journal line a bank line can settle; ``open`` is signed, debit positive."""
+
+    line_id: int
+    entry_id: int
+    account: str
+    kind: str  # book | receivable | payable | transit
+    party: str | None
+    date: dt.date
+    open: int
+    label: str  # the reference people know it by (document number, memo)
+    refs: set[str]
+
+
+@dataclass(slots=True)
+class Candidates:
+    """Bank lines and their candidates, indexed for O(1) lookups."""
+
+    account_id: int
+    bank: list[BankLine]
+    book_by_amount: dict[int, list[Item]]
+    open_by_amount: dict[int, list[Item]]
+    by_ref: dict[str, list[Item]]
+    by_party: dict[str, list[Item]]
+    rejected: set[tuple[int, frozenset[int]]]
+    name_keys: dict[str, set[str]] = field(default_factory=dict)
+    by_amount_party: dict[tuple[int, str], list[Item]] = field(default_factory=dict)
+    norm: dict[str, str] = field(default_factory=dict)
+
+    def name_index(self, bank: BankLine) -> set[str]:
+        """Parties whose names share two word starts with the counterparty (a prefilter).
+
+        Falls back to one shared word start when no party shares two.
+        """
+        name = bank.counterparty or bank.description
+        found: set[str] = set()
+        for key in _name_keys(name, pairs=True):
+            found |= self.name_keys.get(key, set())
+        if found:
+            return found
+        blocks = sorted((self.name_keys.get(key, set()) for key in _name_keys(name, pairs=False)),
+                        key=len)
+        for parties in blocks:  # the rarest words first, up to a bounded number of parties
+            if found and len(found) + len(parties) > MAX_NAME_BLOCK:
+                break
+            found |= parties
+        return found
+
+
+LEGAL = frozenset(
+    "inc incorporated llc ltd limited gmbh corp corporation co company plc sa sas sarl "
+    "ag bv nv srl spa pty llp lp oy ab as kg ug".split()
+)
+
+
+@lru_cache(maxsize=200_000)
+def normalize_name(name: str) -> str:
+    """Lower case words without punctuation or legal suffixes (Inc, LLC, GmbH ...)."""
+    words = default_process(name).split()
+    kept = [w for w in words if w not in LEGAL]
+    return " ".join(kept or words)
+
+
+def _name_keys(name: str, *, pairs: bool) -> set[str]:
+    words = [w[:3] for w in normalize_name(name).split()[:4] if len(w) >= 3]
+    if not pairs:
+        return set(words)
+    if len(words) == 1:
+        return {words[0] + "|"}
+    return {f"{a}|{b}" for i, a in enumerate(words) for b in words[i + 1:]}
+
+
+def bank_account_id(conn: Connection, ledger: Ledger, code: str) -> int:
+    """The id of ledger account ``code``, which must be a bank account."""
+    row = conn.execute(select(accounts.c.id, accounts.c.subtype).where(
+        accounts.c.entity_id == ledger.entity.id, accounts.c.code == code)).first()
+    if row is None:
+        raise LedgerError(f"no account {code!r} in entity {ledger.entity.code!r}")
+    if row.subtype != "bank":
+        raise LedgerError(f"account {code!r} is not a bank account (subtype {row.subtype!r})")
+    return row.id
+
+
+def _usable_entries(ledger: Ledger):  # noqa: ANN202 - a where clause
+    """Entries that count: not posted by a reconciliation, not reversed, no reversal."""
+    reversal = journal_entries.alias("reversal")
+    settling = select(reconciliations.c.entry_id).where(
+        reconciliations.c.entity_id == ledger.entity.id,
+        reconciliations.c.entry_id.is_not(None),
+    )
+    reversed_ids = select(reversal.c.reverses_id).where(
+        reversal.c.entity_id == ledger.entity.id, reversal.c.reverses_id.is_not(None)
+    )
+    return and_(
+        journal_entries.c.entity_id == ledger.entity.id,
+        journal_entries.c.reverses_id.is_(None),
+        journal_entries.c.id.not_in(settling),
+        journal_entries.c.id.not_in(reversed_ids),
+    )
+
+
+def _linked(conn: Connection, ledger: Ledger) -> dict[int, int]:
+    """Amounts linked to journal lines by accepted reconciliations."""
+    query = (
+        select(reconciliation_links.c.journal_line_id, func.sum(reconciliation_links.c.amount))
+        .join(reconciliations, reconciliations.c.id == reconciliation_links.c.reconciliation_id)
+        .where(
+            reconciliations.c.entity_id == ledger.entity.id,
+            reconciliations.c.status == "accepted",
+            reconciliation_links.c.journal_line_id.is_not(None),
+        )
+        .group_by(reconciliation_links.c.journal_line_id)
+    )
+    return {line_id: int(total) for line_id, total in conn.execute(query)}
+
+
+def load(conn: Connection, ledger: Ledger, account_id: int) -> Candidates:
+    """Load the unreconciled lines of a bank account and every candidate for them."""
+    currency = ledger.entity.functional_currency
+    bank_query = (
+        select(bank_lines.c.id, bank_lines.c.booking_date, bank_lines.c.amount,
+               bank_lines.c.description, bank_lines.c.counterparty,
+               bank_lines.c.end_to_end_id, bank_lines.c.bank_reference)
+        .where(bank_lines.c.entity_id == ledger.entity.id,
+               bank_lines.c.account_id == account_id,
+               bank_lines.c.status == "unreconciled",
+               bank_lines.c.pending.is_(False),
+               bank_lines.c.currency == currency)
+        .order_by(bank_lines.c.id)
+    )
+    bank = [
+        BankLine(id_, date, amount, currency, text or "", counterparty, e2e,
+                 references(text, e2e, ref))
+        for id_, date, amount, text, counterparty, e2e, ref in conn.execute(bank_query)
+    ]
+    linked = _linked(conn, ledger)
+    usable = _usable_entries(ledger)
+    columns = (
+        journal_lines.c.id, journal_lines.c.entry_id, journal_lines.c.date,
+        journal_lines.c.due_date, journal_lines.c.amount, journal_lines.c.party,
+        journal_lines.c.memo, journal_entries.c.memo.label("entry_memo"),
+        journal_entries.c.external_id, journal_entries.c.document_id,
+    )
+    book_by_amount: dict[int, list[Item]] = defaultdict(list)
+    by_ref: dict[str, list[Item]] = defaultdict(list)
+    by_party: dict[str, list[Item]] = defaultdict(list)
+    open_by_amount: dict[int, list[Item]] = defaultdict(list)
+
+    code = conn.execute(select(accounts.c.code).where(accounts.c.id == account_id)).scalar_one()
+    book_query = (
+        select(*columns)
+        .join(journal_entries, journal_entries.c.id == journal_lines.c.entry_id)
+        .where(usable, journal_lines.c.entity_id == ledger.entity.id,
+               journal_lines.c.account_id == account_id)
+    )
+    for r in conn.execute(book_query):
+        if r[0] in linked:
+            continue
+        item = _item(r, code, "book", r[4])
+        book_by_amount[item.open].append(item)
+        _index_refs(by_ref, item)
+
+    item_accounts = {
+        r.id: (r.code, r.subtype)
+        for r in conn.execute(select(accounts.c.id, accounts.c.code, accounts.c.subtype).where(
+            accounts.c.entity_id == ledger.entity.id, accounts.c.subtype.in_(ITEM_SUBTYPES)))
+    }
+    item_query = (
+        select(*columns, journal_lines.c.account_id)
+        .join(journal_entries, journal_entries.c.id == journal_lines.c.entry_id)
+        .where(usable, journal_lines.c.entity_id == ledger.entity.id,
+               journal_lines.c.account_id.in_(list(item_accounts) or [-1]),
+               journal_lines.c.party.is_not(None))
+        .order_by(journal_lines.c.account_id, journal_lines.c.party, journal_lines.c.date,
+                  journal_lines.c.id)
+    )
+    groups: dict[tuple[int, str], tuple[list[Item], list[int]]] = defaultdict(
+        lambda: ([], [0]))
+    for r in conn.execute(item_query):
+        line_id, amount, party, account_id_ = r[0], r[4], r[5], r[10]
+        code_, subtype = item_accounts[account_id_]
+        sign = -1 if subtype == "payable" else 1
+        items, credit = groups[(account_id_, party)]
+        if amount * sign > 0:
+            items.append(_item(r, code_, subtype, amount - linked.get(line_id, 0)))
+        else:
+            credit[0] += -amount * sign  # settles the party's items oldest first
+    for (_, party), (items, credit) in groups.items():
+        left = credit[0]
+        sign = 1 if items and items[0].open > 0 else -1
+        for item in items:
+            if left > 0:
+                used = min(left, item.open * sign)
+                item.open -= used * sign
+                left -= used
+            if item.open * sign <= 0:
+                continue
+            open_by_amount[item.open].append(item)
+            by_party[party].append(item)
+            _index_refs(by_ref, item)
+
+    rejected: dict[int, tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))
+    query = (
+        select(reconciliation_links.c.reconciliation_id, reconciliation_links.c.bank_line_id,
+               reconciliation_links.c.journal_line_id)
+        .join(reconciliations, reconciliations.c.id == reconciliation_links.c.reconciliation_id)
+        .where(reconciliations.c.account_id == account_id,
+               reconciliations.c.status == "rejected")
+    )
+    for rid, bank_id, line_id in conn.execute(query):
+        if bank_id is not None:
+            rejected[rid][0].add(bank_id)
+        if line_id is not None:
+            rejected[rid][1].add(line_id)
+    refused = {(b, frozenset(lines)) for banks, lines in rejected.values() for b in banks}
+    name_keys: dict[str, set[str]] = defaultdict(set)
+    by_amount_party: dict[tuple[int, str], list[Item]] = defaultdict(list)
+    for items in open_by_amount.values():
+        for item in items:
+            by_amount_party[(item.open, item.party or "")].append(item)
+    for party in by_party:
+        for key in _name_keys(party, pairs=True) | _name_keys(party, pairs=False):
+            name_keys[key].add(party)
+    return Candidates(
+        account_id, bank, dict(book_by_amount), dict(open_by_amount),
+        {ref: items for ref, items in by_ref.items() if len(items) <= MAX_REF_SHARE},
+        dict(by_party), refused, dict(name_keys), dict(by_amount_party),
+        {party: normalize_name(party) for party in by_party},
+    )
+
+
+def _item(r, code: str, kind: str, open_: int) -> Item:  # noqa: ANN001 - a result row
+    line_id, entry_id, date, due, _, party, memo, entry_memo, external_id, document_id = r[:10]
+    return Item(
+        line_id=line_id, entry_id=entry_id, account=code, kind=kind, party=party,
+        date=due or date, open=open_,
+        label=document_id or external_id or memo or entry_memo or f"line {line_id}",
+        refs=references(document_id, external_id, memo,
+                        entry_memo if entry_memo != memo else None),
+    )
+
+
+def _index_refs(by_ref: dict[str, list[Item]], item: Item) -> None:
+    for ref in item.refs:
+        by_ref[ref].append(item)

@@ -1,0 +1,322 @@
+"""Run reconciliation over a bank account and decide on its proposals.
+
+``run`` replaces the account's open proposals with fresh ones (so running it twice
+leaves one set), accepts the confident ones and posts their settling entries in
+bulk, all in one transaction. ``accept``, ``reject`` and ``undo`` act on one
+reconciliation; calling one twice is harmless, and a decision that contradicts an
+earlier one is refused with a ``ReconcileError`` saying why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, delete, func, select, update
+
+from ledgerbridge.ledger import Entry, Ledger, LedgerError, Line, Lineage
+from ledgerbridge.money import Money
+from ledgerbridge.reconcile.candidates import bank_account_id, load
+from ledgerbridge.reconcile.score import MARGIN, FeePolicy, Proposal, propose
+from ledgerbridge.store.bulk import insert_rows, reserve_ids, take_write_lock
+from ledgerbridge.store.tables import (
+    accounts,
+    bank_lines,
+    journal_entries,
+    journal_lines,
+    reconciliation_links,
+    reconciliations,
+)
+
+__all__ = ["ReconcileError", "RunResult", "accept", "reject", "run", "undo"]
+
+_HEAD_COLUMNS = ("id", "entity_id", "account_id", "status", "kind", "confidence", "reasons",
+                 "fee", "entry_id", "decided_at")
+_LINK_COLUMNS = ("reconciliation_id", "bank_line_id", "journal_line_id", "amount")
+
+
+class ReconcileError(LedgerError):
+    """A reconciliation decision refused, with the reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """What a run did: lines looked at, proposals stored, lines matched automatically."""
+
+    bank_lines: int
+    proposals: int
+    auto_accepted: int
+    suggested: int
+    unmatched: int
+    entries_posted: int
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
+
+
+def _lock(conn: Connection, account_id: int) -> None:
+    """One reconciliation writer per bank account at a time."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(70421, %s)", (account_id,))
+    else:
+        take_write_lock(conn)
+
+
+def _now(conn: Connection) -> dt.datetime | str:
+    now = dt.datetime.now(dt.UTC)
+    if conn.dialect.name == "sqlite":
+        return now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return now
+
+
+def _settling_lines(bank_code: str, proposal: Proposal, currency: str,
+                    fees: FeePolicy) -> tuple[Line, ...]:
+    lines = [Line(bank_code, Money(proposal.bank.amount, currency))]
+    lines += [Line(i.account, Money(-i.open, currency), party=i.party, memo=i.label)
+              for i in proposal.items]
+    if proposal.fee:
+        lines.append(Line(fees.account, Money(proposal.fee, currency), memo="bank fee"))
+    return tuple(lines)
+
+
+def _automatic(props: list[Proposal], threshold: int) -> bool:
+    best = props[0]
+    unique = len(props) == 1 or props[1].confidence <= best.confidence - MARGIN
+    return best.evidence and unique and best.confidence >= threshold
+
+
+def run(ledger: Ledger, *, account: str = "1010", auto_threshold: int = 90,
+        fees: FeePolicy | None = None) -> RunResult:
+    """Propose matches for every unreconciled line of bank account ``account``.
+
+    Each line keeps its best candidate and up to three alternatives as proposals;
+    the best is accepted automatically when its confidence reaches
+    ``auto_threshold``, its evidence suffices, it is clearly ahead of the
+    alternatives and no other line's automatic match claims the same items.
+    """
+    fees = fees or FeePolicy()
+    currency = ledger.entity.functional_currency
+    with ledger.engine.begin() as conn:
+        account_id = bank_account_id(conn, ledger, account)
+        _lock(conn, account_id)
+        stale = select(reconciliations.c.id).where(
+            reconciliations.c.account_id == account_id, reconciliations.c.status == "proposed")
+        conn.execute(delete(reconciliation_links).where(
+            reconciliation_links.c.reconciliation_id.in_(stale)))
+        conn.execute(delete(reconciliations).where(
+            reconciliations.c.account_id == account_id, reconciliations.c.status == "proposed"))
+        clock = time.perf_counter()
+        cands = load(conn, ledger, account_id)
+        timings = {"load": time.perf_counter() - clock}
+        clock = time.perf_counter()
+        per_line = [(bank, propose(bank, cands, fees)) for bank in cands.bank]
+        timings["match"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        auto = [props[0] for _, props in per_line
+                if props and _automatic(props, auto_threshold)]
+        claims = Counter(i.line_id for p in auto for i in p.items)
+        auto = [p for p in auto if all(claims[i.line_id] == 1 for i in p.items)]
+        chosen = {id(p) for p in auto}
+        stored = [p for _, props in per_line
+                  for p in (props[:1] if props and id(props[0]) in chosen else props)]
+        ids = reserve_ids(conn, reconciliations, len(stored))
+        rid = {id(p): i for p, i in zip(stored, ids, strict=True)}
+        settling = [p for p in auto if p.kind != "book"]
+        entries: dict[int, int] = {}
+        if settling:
+            result = ledger.post_many((
+                Entry(date=p.bank.date, lines=_settling_lines(account, p, currency, fees),
+                      memo=f"Bank reconciliation {rid[id(p)]}: {p.bank.description}"[:500],
+                      lineage=Lineage(object_type="bank_line", external_id=str(p.bank.id)))
+                for p in settling), conn=conn)
+            if result.posted:
+                by_line = {str(p.bank.id): rid[id(p)] for p in settling}
+                posted = conn.execute(select(journal_entries.c.external_id,
+                                             journal_entries.c.id).where(
+                    journal_entries.c.entity_id == ledger.entity.id,
+                    journal_entries.c.object_type == "bank_line",
+                    journal_entries.c.id.between(result.first_id, result.last_id)))
+                entries = {by_line[k]: e for k, e in posted if k in by_line}
+        timings["post"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        now = _now(conn)
+        heads, links = [], []
+        for p in stored:
+            r = rid[id(p)]
+            accepted = id(p) in chosen
+            heads.append((r, ledger.entity.id, account_id, "accepted" if accepted else "proposed",
+                          p.kind, p.confidence, "; ".join(p.reasons), p.fee,
+                          entries.get(r), now if accepted else None))
+            links.append((r, p.bank.id, None, p.bank.amount))
+            links += [(r, None, i.line_id, i.open) for i in p.items]
+        insert_rows(conn, reconciliations, _HEAD_COLUMNS, heads)
+        insert_rows(conn, reconciliation_links, _LINK_COLUMNS, links)
+        if auto:
+            matched = select(reconciliation_links.c.bank_line_id).join(
+                reconciliations,
+                reconciliations.c.id == reconciliation_links.c.reconciliation_id,
+            ).where(reconciliations.c.account_id == account_id,
+                    reconciliations.c.status == "accepted",
+                    reconciliation_links.c.bank_line_id.is_not(None))
+            conn.execute(update(bank_lines).where(
+                bank_lines.c.account_id == account_id, bank_lines.c.status == "unreconciled",
+                bank_lines.c.id.in_(matched)).values(status="reconciled"))
+        timings["store"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+    timings["commit"] = time.perf_counter() - clock
+    with_props = sum(1 for _, props in per_line if props)
+    return RunResult(
+        bank_lines=len(per_line), proposals=len(stored), auto_accepted=len(auto),
+        suggested=with_props - len(auto), unmatched=len(per_line) - with_props,
+        entries_posted=len(entries), timings=timings,
+    )
+
+
+def _head(conn: Connection, ledger: Ledger, reconciliation_id: int):  # noqa: ANN202 - a row
+    query = select(reconciliations).where(reconciliations.c.id == reconciliation_id,
+                                          reconciliations.c.entity_id == ledger.entity.id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    else:
+        take_write_lock(conn)
+    row = conn.execute(query).first()
+    if row is None:
+        raise ReconcileError(f"no reconciliation {reconciliation_id} in entity "
+                             f"{ledger.entity.code!r}")
+    return row
+
+
+def _links(conn: Connection, reconciliation_id: int) -> list:
+    return list(conn.execute(select(reconciliation_links).where(
+        reconciliation_links.c.reconciliation_id == reconciliation_id)))
+
+
+def accept(ledger: Ledger, reconciliation_id: int, *, fee_account: str = "6650") -> int | None:
+    """Accept a proposal: post its settling entry and mark its bank lines reconciled.
+
+    Returns the settling entry's id (None for a match with a line already in the
+    book). Accepting an accepted reconciliation returns the same id again.
+    """
+    with ledger.engine.begin() as conn:
+        head = _head(conn, ledger, reconciliation_id)
+        if head.status == "accepted":
+            return head.entry_id
+        if head.status != "proposed":
+            raise ReconcileError(f"reconciliation {reconciliation_id} is {head.status}; "
+                                 "only a proposal can be accepted (run again for a new one)")
+        _lock(conn, head.account_id)
+        links = _links(conn, reconciliation_id)
+        bank_ids = [lk.bank_line_id for lk in links if lk.bank_line_id is not None]
+        line_links = {lk.journal_line_id: lk.amount for lk in links
+                      if lk.journal_line_id is not None}
+        banks = list(conn.execute(select(bank_lines).where(bank_lines.c.id.in_(bank_ids))))
+        for b in banks:
+            if b.status != "unreconciled":
+                raise ReconcileError(f"bank line {b.id} is {b.status}, not unreconciled")
+        _check_open(conn, line_links)
+        entry_id = None
+        if head.kind != "book":
+            entry_id = _post_settling(conn, ledger, head, banks, line_links, fee_account)
+        conn.execute(update(reconciliations).where(
+            reconciliations.c.id == reconciliation_id).values(
+            status="accepted", entry_id=entry_id, decided_at=func.now()))
+        conn.execute(update(bank_lines).where(bank_lines.c.id.in_(bank_ids)).values(
+            status="reconciled"))
+        siblings = select(reconciliation_links.c.reconciliation_id).join(
+            reconciliations, reconciliations.c.id == reconciliation_links.c.reconciliation_id
+        ).where(reconciliations.c.status == "proposed",
+                reconciliation_links.c.bank_line_id.in_(bank_ids))
+        doomed = [r for (r,) in conn.execute(siblings)]
+        if doomed:
+            conn.execute(delete(reconciliation_links).where(
+                reconciliation_links.c.reconciliation_id.in_(doomed)))
+            conn.execute(delete(reconciliations).where(reconciliations.c.id.in_(doomed)))
+        return entry_id
+
+
+def _check_open(conn: Connection, line_links: dict[int, int]) -> None:
+    """Refuse links that would settle more of a journal line than it holds."""
+    if not line_links:
+        return
+    amounts = dict(conn.execute(select(journal_lines.c.id, journal_lines.c.amount).where(
+        journal_lines.c.id.in_(list(line_links)))).all())
+    linked = dict(conn.execute(
+        select(reconciliation_links.c.journal_line_id, func.sum(reconciliation_links.c.amount))
+        .join(reconciliations, reconciliations.c.id == reconciliation_links.c.reconciliation_id)
+        .where(reconciliations.c.status == "accepted",
+               reconciliation_links.c.journal_line_id.in_(list(line_links)))
+        .group_by(reconciliation_links.c.journal_line_id)).all())
+    for line_id, amount in line_links.items():
+        total = amounts.get(line_id)
+        if total is None:
+            raise ReconcileError(f"journal line {line_id} no longer exists")
+        done = int(linked.get(line_id) or 0)
+        if abs(done + amount) > abs(total) or (done + amount) * total < 0:
+            raise ReconcileError(f"journal line {line_id} is already settled by another "
+                                 "reconciliation")
+
+
+def _post_settling(conn: Connection, ledger: Ledger, head, banks: list,  # noqa: ANN001
+                   line_links: dict[int, int], fee_account: str) -> int:
+    currency = ledger.entity.functional_currency
+    bank_code = conn.execute(select(accounts.c.code).where(
+        accounts.c.id == head.account_id)).scalar_one()
+    items = conn.execute(select(journal_lines.c.id, journal_lines.c.party, journal_lines.c.memo,
+                                accounts.c.code).join(
+        accounts, accounts.c.id == journal_lines.c.account_id).where(
+        journal_lines.c.id.in_(list(line_links))).order_by(journal_lines.c.id))
+    lines = [Line(bank_code, Money(b.amount, currency)) for b in banks]
+    lines += [Line(r.code, Money(-line_links[r.id], currency), party=r.party, memo=r.memo)
+              for r in items]
+    fee = sum(line_links.values()) - sum(b.amount for b in banks)
+    if fee:
+        lines.append(Line(fee_account, Money(fee, currency), memo="bank fee"))
+    first = min(banks, key=lambda b: b.id)
+    return ledger.post(Entry(
+        date=max(b.booking_date for b in banks), lines=tuple(lines),
+        memo=f"Bank reconciliation {head.id}: {first.description}"[:500],
+        lineage=Lineage(object_type="bank_line", external_id=str(first.id)),
+        idempotency_key=f"reconciliation:{head.id}"), conn=conn)
+
+
+def reject(ledger: Ledger, reconciliation_id: int) -> None:
+    """Reject a proposal; a later run does not propose the same match again."""
+    with ledger.engine.begin() as conn:
+        head = _head(conn, ledger, reconciliation_id)
+        if head.status == "rejected":
+            return
+        if head.status == "accepted":
+            raise ReconcileError(f"reconciliation {reconciliation_id} is accepted; undo it "
+                                 "instead")
+        conn.execute(update(reconciliations).where(
+            reconciliations.c.id == reconciliation_id).values(
+            status="rejected", decided_at=func.now()))
+
+
+def undo(ledger: Ledger, reconciliation_id: int) -> int | None:
+    """Undo an accepted reconciliation: reverse its entry and reopen its bank lines.
+
+    Returns the reversal's entry id (None when nothing was posted). Undoing an
+    undone reconciliation does nothing.
+    """
+    with ledger.engine.begin() as conn:
+        head = _head(conn, ledger, reconciliation_id)
+        if head.status == "undone":
+            return None
+        if head.status != "accepted":
+            raise ReconcileError(f"reconciliation {reconciliation_id} is {head.status}; "
+                                 "only an accepted one can be undone")
+        _lock(conn, head.account_id)
+        reversal = None
+        if head.entry_id is not None:
+            reversal = ledger.reverse(
+                head.entry_id, memo=f"Undo bank reconciliation {reconciliation_id}", conn=conn)
+        bank_ids = [lk.bank_line_id for lk in _links(conn, reconciliation_id)
+                    if lk.bank_line_id is not None]
+        conn.execute(update(reconciliations).where(
+            reconciliations.c.id == reconciliation_id).values(
+            status="undone", decided_at=func.now()))
+        conn.execute(update(bank_lines).where(
+            bank_lines.c.id.in_(bank_ids), bank_lines.c.status == "reconciled").values(
+            status="unreconciled"))
+        return reversal

@@ -1,0 +1,238 @@
+"""Scoring: how well a set of items explains one bank line, 0-100 with reasons.
+
+Evidence and its weight:
+
+* amount: exact (45), within the fee tolerance (35), a sum of several items (40);
+* reference: an item's document number, external id or memo token in the bank
+  text or end-to-end id (35; 20 when only some items of a group are named);
+* counterparty name: rapidfuzz ``token_set_ratio`` of normalized names, legal
+  suffixes dropped (up to 30, from 60 upwards);
+* date: 0-5 days apart full 15, decaying to nothing at 30 days.
+
+A proposal may be accepted automatically only with amount evidence AND (a
+reference OR a strong name within the date window) AND when no other candidate
+for the line comes close (``MARGIN``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+
+from rapidfuzz import fuzz, process
+
+from ledgerbridge.money import format_minor
+from ledgerbridge.reconcile.candidates import BankLine, Candidates, Item, normalize_name
+
+__all__ = [
+    "FeePolicy",
+    "MARGIN",
+    "Proposal",
+    "date_score",
+    "name_score",
+    "normalize_name",
+    "propose",
+]
+
+MAX_SAME_AMOUNT = 48  # exact-amount items scored per line before narrowing by name
+MARGIN = 8  # the best candidate must lead the next one by this much to be unique
+STRONG_NAME = 95
+NAME_FLOOR = 80  # parties below this similarity are not searched for fees and splits
+MAX_GROUP = 6  # items in a one-to-many match
+MAX_GROUP_POOL = 14  # a party's items searched for a one-to-many match
+MAX_NODES = 4000  # subset search budget per bank line
+
+
+@dataclass(frozen=True, slots=True)
+class FeePolicy:
+    """How much a bank line may fall short of its items as a bank fee (to 6650).
+
+    The fee may reach ``max_bps`` basis points of the amount or ``max_minor`` minor
+    units, whichever is larger; ``account`` receives it.
+    """
+
+    max_bps: int = 300
+    max_minor: int = 500
+    account: str = "6650"
+
+    def limit(self, amount: int) -> int:
+        """The largest fee tolerated on ``amount`` (minor units)."""
+        return max(self.max_minor, abs(amount) * self.max_bps // 10_000)
+
+
+@dataclass(slots=True)
+class Proposal:
+    """A candidate match of one bank line with items, scored."""
+
+    bank: BankLine
+    kind: str  # book | item | group
+    items: list[Item]
+    fee: int
+    confidence: int
+    reasons: list[str]
+    evidence: bool  # amount and (reference or strong name + date)
+    has_ref: bool
+
+    @property
+    def key(self) -> frozenset[int]:
+        """The journal lines it links, as a set."""
+        return frozenset(i.line_id for i in self.items)
+
+
+def name_score(a: str | None, b: str | None) -> int:
+    """Similarity 0-100 of two party names after normalization."""
+    if not a or not b:
+        return 0
+    return round(fuzz.token_set_ratio(normalize_name(a), normalize_name(b)))
+
+
+def date_score(days: int) -> float:
+    """1.0 within 5 days, falling linearly to 0.0 at 30 days."""
+    days = abs(days)
+    if days <= 5:
+        return 1.0
+    if days >= 30:
+        return 0.0
+    return (30 - days) / 25
+
+
+def _score(bank: BankLine, kind: str, items: list[Item], policy: FeePolicy) -> Proposal:
+    single = len(items) == 1
+    total = items[0].open if single else sum(i.open for i in items)
+    fee = total - bank.amount
+    reasons: list[str] = []
+    if fee == 0:
+        points = 40 if len(items) > 1 else 45
+        reasons.append("amount exact" if len(items) == 1
+                       else f"amount = sum of {len(items)} items")
+    else:
+        points = 35 if len(items) == 1 else 30
+        reasons.append(f"amount short by fee {format_minor(fee, bank.currency)}")
+    refs = bank.refs  # the end-to-end id's tokens are among them
+    named = [i for i in items if not refs.isdisjoint(i.refs)] if refs else []
+    has_ref = bool(named) and len(named) == len(items)
+    if named:
+        points += 35 if has_ref else 20
+        reasons.append("reference " + ", ".join(i.label for i in named[:6]) + " in text")
+    party = items[0].party
+    counterparty = bank.counterparty or bank.description
+    name = name_score(party, counterparty) if party else 0
+    if party and name:
+        points += max(0, min(30, (name - 60) * 30 // 40))
+        reasons.append(f"name {counterparty!r} ~ {party!r} {name}")
+    days = (abs((bank.date - items[0].date).days) if single
+            else min(abs((bank.date - i.date).days) for i in items))
+    points += round(15 * date_score(days))
+    reasons.append(f"{days} day{'s' if days != 1 else ''} apart")
+    if kind == "book":
+        reasons.append(f"already in the book on {items[0].account}")
+    evidence = (fee == 0 or 0 < fee <= policy.limit(total)) and (
+        has_ref or (name >= STRONG_NAME and days <= 5))
+    return Proposal(bank, kind, items, fee, min(100, points), reasons, evidence, has_ref)
+
+
+def _parties(bank: BankLine, cands: Candidates, hint: set[str]) -> list[str]:
+    """Parties whose name resembles the bank line's counterparty (best first, at most 3)."""
+    counterparty = bank.counterparty or bank.description
+    if not counterparty or not hint:
+        return []
+    names = sorted(hint)  # a stable order: ties resolve the same way every run
+    norm = cands.norm
+    best = process.extract(normalize_name(counterparty),
+                           [norm.get(p) or normalize_name(p) for p in names],
+                           scorer=fuzz.token_set_ratio, score_cutoff=NAME_FLOOR, limit=3)
+    return [names[k] for _, _, k in best]
+
+
+def _subsets(items: list[Item], low: int, high: int) -> list[list[Item]]:
+    """Sets of 2..MAX_GROUP items whose open amounts (all one sign) sum into [low, high]."""
+    pool = sorted(items, key=lambda i: abs(i.open), reverse=True)[:MAX_GROUP_POOL]
+    values = [abs(i.open) for i in pool]
+    found: list[list[Item]] = []
+    budget = [MAX_NODES]
+    suffix = [0] * (len(values) + 1)
+    for k in range(len(values) - 1, -1, -1):
+        suffix[k] = suffix[k + 1] + values[k]
+
+    def walk(start: int, chosen: list[int], total: int) -> None:
+        if budget[0] <= 0 or len(found) >= 3:
+            return
+        budget[0] -= 1
+        if len(chosen) >= 2 and low <= total <= high:
+            found.append([pool[k] for k in chosen])
+        if len(chosen) == MAX_GROUP:
+            return
+        for k in range(start, len(values)):
+            if total + values[k] > high:
+                continue
+            if total + suffix[k] < low:
+                return
+            chosen.append(k)
+            walk(k + 1, chosen, total + values[k])
+            chosen.pop()
+
+    walk(0, [], 0)
+    return found
+
+
+def propose(bank: BankLine, cands: Candidates, policy: FeePolicy) -> list[Proposal]:
+    """Scored candidates for one bank line, best first (at most a few)."""
+    out: list[Proposal] = []
+    seen: set[frozenset[int]] = set()
+
+    def add(kind: str, items: list[Item]) -> None:
+        key = frozenset(i.line_id for i in items)
+        if key in seen or (bank.id, key) in cands.rejected:
+            return
+        seen.add(key)
+        out.append(_score(bank, kind, items, policy))
+
+    for item in cands.book_by_amount.get(bank.amount, ()):
+        add("book", [item])
+    referenced: dict[int, Item] = {}
+    for ref in bank.refs:
+        for item in cands.by_ref.get(ref, ()):
+            if item.kind != "book" and item.open * bank.amount > 0:
+                referenced[item.line_id] = item
+    named: list[str] | None = None
+    same = cands.open_by_amount.get(bank.amount, ())
+    if len(same) > MAX_SAME_AMOUNT:  # a common amount: keep the parties the name suggests
+        named = _parties(bank, cands, cands.name_index(bank))
+        same = [i for i in referenced.values() if i.open == bank.amount]
+        for party in named:
+            same += cands.by_amount_party.get((bank.amount, party), ())
+    for item in same:
+        add("item", [item])
+    limit = policy.limit(bank.amount)
+    for item in referenced.values():
+        if 0 < item.open - bank.amount <= limit:
+            add("item", [item])
+    by_party: dict[str, list[Item]] = {}
+    for item in referenced.values():
+        by_party.setdefault(item.party or "", []).append(item)
+    for items in by_party.values():
+        if len(items) > 1:
+            for size in range(len(items), 1, -1):
+                for group in combinations(items[:MAX_GROUP], size):
+                    fee = sum(i.open for i in group) - bank.amount
+                    if fee == 0 or 0 < fee <= limit:
+                        add("group", list(group))
+    strong = any(p.evidence for p in out)
+    if not strong:
+        hint = {i.party for i in referenced.values() if i.party}
+        hint |= {i.party for p in out for i in p.items if i.party}
+        if named is None:
+            hint |= cands.name_index(bank)
+        else:
+            hint |= set(named)
+        low, high = (bank.amount, bank.amount + limit) if bank.amount > 0 else (
+            -bank.amount - limit, -bank.amount)
+        for party in _parties(bank, cands, hint):
+            items = [i for i in cands.by_party.get(party, ()) if i.open * bank.amount > 0]
+            for item in items:
+                if 0 < item.open - bank.amount <= limit:
+                    add("item", [item])
+            for group in _subsets(items, low, high):
+                add("group", group)
+    out.sort(key=lambda p: (-p.confidence, p.fee != 0, len(p.items)))
+    return out[:4]
