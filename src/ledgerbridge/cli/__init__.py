@@ -3,6 +3,7 @@
 from ledgerbridge.cli.bank import bank_app
 from ledgerbridge.cli.ledger import app
 from ledgerbridge.cli.mapping import mapping_app
+from ledgerbridge.cli.reconcile import reconcile_app
 from ledgerbridge.cli.sync import audit, connections_app, serve, sync_app, worker
 
 app.command()(serve)
@@ -12,5 +13,6 @@ app.add_typer(connections_app, name="connections")
 app.add_typer(sync_app, name="sync")
 app.add_typer(mapping_app, name="mapping")
 app.add_typer(bank_app, name="bank")
+app.add_typer(reconcile_app, name="reconcile")
 
 __all__ = ["app"]

@@ -121,7 +121,8 @@ def _open_text(path: Path):  # noqa: ANN202 - a text file handle
 # -- reports -------------------------------------------------------------------
 
 
-def _emit(report: Report, fmt: Format, output: Path | None) -> None:
+def emit(report: Report, fmt: Format, output: Path | None) -> None:
+    """Print ``report`` as a table, CSV or JSON, to stdout or ``output``."""
     if fmt is Format.table:
         target = Console(file=output.open("w", encoding="utf-8")) if output else console
         target.print(to_table(report))
@@ -137,7 +138,7 @@ def _emit(report: Report, fmt: Format, output: Path | None) -> None:
 def _run_report(build, fmt: Format, output: Path | None) -> None:  # noqa: ANN001
     try:
         report = build()
-        _emit(report, fmt, output)
+        emit(report, fmt, output)
     except (LedgerError, MoneyError) as exc:
         raise fail(str(exc)) from None
 

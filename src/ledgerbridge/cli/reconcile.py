@@ -1,0 +1,133 @@
+"""Reconciliation commands: run the matcher, review its proposals, accept, reject, undo."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+
+from ledgerbridge.cli.common import (
+    DbOption,
+    EntityOption,
+    Format,
+    FormatOption,
+    OutputOption,
+    console,
+    fail,
+    open_ledger,
+)
+from ledgerbridge.cli.ledger import emit
+from ledgerbridge.ledger import Ledger, LedgerError
+from ledgerbridge.reconcile import accept, reject, run, undo
+from ledgerbridge.report import Column, ColumnKind, Report
+from ledgerbridge.store.tables import accounts, bank_lines, reconciliation_links, reconciliations
+
+__all__ = ["reconcile_app"]
+
+reconcile_app = typer.Typer(help="Bank reconciliation: match, review, accept, undo.",
+                            no_args_is_help=True)
+AccountOption = Annotated[str, typer.Option(help="Ledger account of the bank.")]
+
+
+@reconcile_app.command("run")
+def reconcile_run(
+    account: AccountOption = "1010",
+    threshold: Annotated[int, typer.Option(help="Confidence (0-100) from which a match is "
+                                           "accepted automatically.")] = 90,
+    db: DbOption = None,
+    entity: EntityOption = "default",
+) -> None:
+    """Match unreconciled bank lines; accept the sure ones, propose the rest."""
+    ledger = open_ledger(db, entity)
+    try:
+        result = run(ledger, account=account, auto_threshold=threshold)
+    except LedgerError as exc:
+        raise fail(str(exc)) from None
+    console.print(
+        f"{result.bank_lines} bank lines: {result.auto_accepted} reconciled automatically, "
+        f"{result.suggested} suggested for review, {result.unmatched} without a match; "
+        f"{result.entries_posted} settling entries posted",
+        highlight=False,
+    )
+
+
+@reconcile_app.command("status")
+def reconcile_status(
+    account: AccountOption = "1010",
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+    db: DbOption = None,
+    entity: EntityOption = "default",
+) -> None:
+    """Proposals waiting for a decision, with their confidence and reasons."""
+    ledger = open_ledger(db, entity)
+    emit(_proposals(ledger, account), fmt, output)
+
+
+def _proposals(ledger: Ledger, account: str) -> Report:
+    query = (
+        select(reconciliations.c.id, reconciliations.c.confidence, reconciliations.c.reasons,
+               bank_lines.c.booking_date, bank_lines.c.amount, bank_lines.c.currency,
+               bank_lines.c.description)
+        .join(reconciliation_links,
+              reconciliation_links.c.reconciliation_id == reconciliations.c.id)
+        .join(bank_lines, bank_lines.c.id == reconciliation_links.c.bank_line_id)
+        .join(accounts, accounts.c.id == reconciliations.c.account_id)
+        .where(reconciliations.c.entity_id == ledger.entity.id, accounts.c.code == account,
+               reconciliations.c.status == "proposed")
+        .order_by(bank_lines.c.booking_date, reconciliations.c.confidence.desc())
+    )
+    with ledger.engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(query)]
+    return Report(
+        title=f"Reconciliation proposals for account {account}",
+        columns=(
+            Column("id", "Id", ColumnKind.INT),
+            Column("booking_date", "Date", ColumnKind.DATE),
+            Column("amount", "Amount", ColumnKind.MONEY),
+            Column("description", "Bank text"),
+            Column("confidence", "Confidence", ColumnKind.INT),
+            Column("reasons", "Reasons"),
+        ),
+        rows=rows,
+        currency=ledger.entity.functional_currency,
+        rows_key="proposals",
+    )
+
+
+def _decide(action, reconciliation_id: int, db: str | None, entity: str) -> object:  # noqa: ANN001
+    ledger = open_ledger(db, entity)
+    try:
+        return action(ledger, reconciliation_id)
+    except LedgerError as exc:
+        raise fail(str(exc)) from None
+
+
+IdArgument = Annotated[int, typer.Argument(help="Reconciliation id (see `reconcile status`).")]
+
+
+@reconcile_app.command("accept")
+def reconcile_accept(reconciliation_id: IdArgument, db: DbOption = None,
+                     entity: EntityOption = "default") -> None:
+    """Accept a proposal: post its settling entry and mark the bank line reconciled."""
+    entry_id = _decide(accept, reconciliation_id, db, entity)
+    posted = f"; posted entry {entry_id}" if entry_id else ""
+    console.print(f"Reconciliation {reconciliation_id} accepted{posted}")
+
+
+@reconcile_app.command("reject")
+def reconcile_reject(reconciliation_id: IdArgument, db: DbOption = None,
+                     entity: EntityOption = "default") -> None:
+    """Reject a proposal; the same match is not proposed again."""
+    _decide(reject, reconciliation_id, db, entity)
+    console.print(f"Reconciliation {reconciliation_id} rejected")
+
+
+@reconcile_app.command("undo")
+def reconcile_undo(reconciliation_id: IdArgument, db: DbOption = None,
+                   entity: EntityOption = "default") -> None:
+    """Undo an accepted reconciliation: its entry is reversed, the line reopened."""
+    reversal = _decide(undo, reconciliation_id, db, entity)
+    posted = f"; reversal entry {reversal}" if reversal else ""
+    console.print(f"Reconciliation {reconciliation_id} undone{posted}")
