@@ -3,11 +3,12 @@ import json
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from ledgerbridge.api.local import serve_in_thread
 from ledgerbridge.cli import app
 from ledgerbridge.connectors.feed.emulator import create_emulator
 from ledgerbridge.store.tables import journal_entries
 from ledgerbridge.sync.connections import add_connection
-from tests.sync.conftest import SECRET, serve
+from tests.sync.conftest import SECRET
 from tests.sync.samples import invoice
 from tests.sync.test_polling import TOKEN, publish, versioned
 from tests.sync.test_worker import deliver
@@ -56,7 +57,7 @@ def entries(ledger):
 
 
 def test_worker_polls_due_connections_and_sync_poll_reads_now(ledger, db_url):
-    with serve(create_emulator(TOKEN)) as feed:
+    with serve_in_thread(create_emulator(TOKEN)) as feed:
         add_connection(ledger.engine, "shop", "feed", poll_interval=3600,
                        settings={"url": f"{feed}/documents", "token": TOKEN})
         publish(feed, versioned("INV-1", 1))

@@ -4,13 +4,14 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from ledgerbridge.api.local import serve_in_thread
 from ledgerbridge.connectors.feed.emulator import create_emulator
 from ledgerbridge.connectors.webhook import sign
 from ledgerbridge.store.tables import inbox, journal_entries, stream_state
 from ledgerbridge.sync.connections import add_connection
 from ledgerbridge.sync.scheduler import poll_connection, poll_due
 from ledgerbridge.sync.worker import Worker
-from tests.sync.conftest import SECRET, serve
+from tests.sync.conftest import SECRET
 from tests.sync.samples import invoice
 
 TOKEN = "feed-token-123"
@@ -25,7 +26,7 @@ def versioned(number, minutes, **kw):
 
 @pytest.fixture
 def feed():
-    with serve(create_emulator(TOKEN)) as url:
+    with serve_in_thread(create_emulator(TOKEN)) as url:
         yield url
 
 

@@ -6,11 +6,12 @@ import pytest
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import select
 
+from ledgerbridge.api.local import serve_in_thread
 from ledgerbridge.store.tables import outbox
 from ledgerbridge.sync.connections import add_connection
 from ledgerbridge.sync.outbox import deliver_due
 from ledgerbridge.sync.worker import Worker
-from tests.sync.conftest import SECRET, serve
+from tests.sync.conftest import SECRET
 from tests.sync.samples import invoice
 from tests.sync.test_worker import deliver
 
@@ -58,7 +59,7 @@ def paid_invoice(ledger):
 
 def test_paid_invoice_is_written_back_once_with_its_key(ledger, paid_invoice):
     app = receiver([])
-    with serve(app) as url:
+    with serve_in_thread(app) as url:
         paid_invoice(url)
         (row,) = outbox_rows(ledger)
         assert row.status == "pending" and row.entry_id is not None
@@ -74,7 +75,7 @@ def test_paid_invoice_is_written_back_once_with_its_key(ledger, paid_invoice):
 
 def test_temporary_failure_is_retried_permanent_one_dead_lettered(ledger, paid_invoice):
     app = receiver([503, 400])
-    with serve(app) as url:
+    with serve_in_thread(app) as url:
         paid_invoice(url)
         deliver_due(ledger.engine)
         (row,) = outbox_rows(ledger)

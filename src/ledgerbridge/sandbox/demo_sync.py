@@ -10,19 +10,14 @@ from __future__ import annotations
 
 import json
 import secrets
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
-import uvicorn
 from rich.console import Console
 from rich.table import Table
 
 from ledgerbridge.api import create_app
+from ledgerbridge.api.local import serve_in_thread
 from ledgerbridge.connectors.webhook import sign
 from ledgerbridge.ledger import Ledger
 from ledgerbridge.sync.audit import audit_trail
@@ -60,25 +55,6 @@ PAYMENT = {
 }
 
 
-@contextmanager
-def _gateway(ledger: Ledger) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(ledger.engine), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 def run_sync_demo(ledger: Ledger, console: Console) -> int:
     """Send documents through the gateway, post them, show the audit trail of one.
 
@@ -94,7 +70,7 @@ def run_sync_demo(ledger: Ledger, console: Console) -> int:
         ("a forged request", _invoice("9000.00", "742.50", "9"), "not-the-secret"),
     ]
     table = Table("sent", "HTTP", "answer", title="Webhooks to POST /webhooks/storefront")
-    with _gateway(ledger) as url, httpx.Client(timeout=10) as client:
+    with serve_in_thread(create_app(ledger.engine)) as url, httpx.Client(timeout=10) as client:
         for label, document, key in sent:
             body = json.dumps(document).encode()
             answer = client.post(f"{url}/webhooks/storefront", content=body,
