@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,22 +19,23 @@ ENTRY_POINT_GROUP = "ledgerbridge.connectors"
 @cache
 def available() -> dict[str, type[Connector]]:
     """Every installed connector class by system name (ours and third parties')."""
-    found: dict[str, type[Connector]] = {}
-    for point in entry_points(group=ENTRY_POINT_GROUP):
-        cls = point.load()
-        if not (isinstance(cls, type) and issubclass(cls, Connector)):
-            raise TypeError(f"entry point {point.name!r} is not a Connector subclass")
-        found[point.name] = cls
-    return found
+    return {point.name: _checked(point) for point in entry_points(group=ENTRY_POINT_GROUP)}
 
 
+def _checked(point: EntryPoint) -> type[Connector]:
+    cls = point.load()
+    if not (isinstance(cls, type) and issubclass(cls, Connector)):
+        raise TypeError(f"entry point {point.name!r} is not a Connector subclass")
+    return cls
+
+
+@cache
 def connector_class(system: str) -> type[Connector]:
-    """The connector class registered as ``system``."""
-    try:
-        return available()[system]
-    except KeyError:
-        known = ", ".join(sorted(available())) or "none"
-        raise FatalError(f"no connector {system!r} is installed (installed: {known})") from None
+    """The connector class registered as ``system``; only that one is imported."""
+    for point in entry_points(group=ENTRY_POINT_GROUP, name=system):
+        return _checked(point)
+    known = ", ".join(sorted(p.name for p in entry_points(group=ENTRY_POINT_GROUP))) or "none"
+    raise FatalError(f"no connector {system!r} is installed (installed: {known})")
 
 
 def build(system: str, connection: str, settings: dict[str, Any]) -> Connector:
