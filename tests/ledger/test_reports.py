@@ -14,6 +14,7 @@ from ledgerbridge.ledger.chart import standard_chart
 from ledgerbridge.ledger.reports import (
     aging,
     balance_sheet,
+    cash_flow,
     general_ledger,
     income_statement,
     trial_balance,
@@ -537,6 +538,47 @@ def test_aging_rejects_an_unknown_kind(ledger):
         aging(ledger, "inventory", as_of=D(2026, 1, 1))
 
 
+# -- cash flow ------------------------------------------------------------------------
+
+
+def flow_lines(report):
+    return {(r["section"], r["code"] or r["name"]): r["amount"] for r in report.rows
+            if r["kind"] in ("account", "total")}
+
+
+def test_cash_flow_for_the_quarter_by_the_indirect_method(books):
+    report = cash_flow(books, start=D(2026, 1, 1), end=D(2026, 3, 31))
+    lines = flow_lines(report)
+    assert lines[("operating", "Net income")] == cents("400")
+    assert lines[("operating", "1100")] == -cents("1200")  # receivables grew
+    assert lines[("operating", "1200")] == -cents("500")   # inventory bought
+    assert lines[("operating", "2010")] == cents("500")    # bills not yet paid
+    assert lines[("operating", "2200")] == cents("200")    # tax collected, not remitted
+    meta = report.meta
+    assert meta["operating_cash_flow"] == usd("-600")
+    assert meta["investing_cash_flow"] == usd("0")
+    assert meta["financing_cash_flow"] == usd("10000")
+    assert meta["net_change_in_cash"] == usd("9400") == meta["closing_cash"]
+    assert meta["opening_cash"] == usd("0")
+
+
+def test_cash_flow_investing_financing_and_opening_cash(books):
+    report = cash_flow(books, start=D(2026, 4, 1), end=D(2026, 4, 30))
+    lines = flow_lines(report)
+    assert lines[("investing", "1510")] == -cents("2000")
+    assert lines[("financing", "2500")] == cents("2000")
+    assert report.meta["opening_cash"] == report.meta["closing_cash"] == usd("9400")
+    assert report.meta["net_change_in_cash"] == usd("0")
+
+
+def test_closing_the_year_to_retained_earnings_keeps_net_income(books):
+    books.post(entry(D(2026, 3, 31), dr("4010", "1800"), dr("4020", "400"), cr("5000", "300"),
+                     cr("6100", "1500"), cr("3900", "400"), memo="Close Q1"))
+    report = cash_flow(books, start=D(2026, 1, 1), end=D(2026, 3, 31))
+    assert flow_lines(report)[("operating", "Net income")] == cents("400")
+    assert report.meta["net_change_in_cash"] == usd("9400")
+
+
 # -- properties -----------------------------------------------------------------------
 
 POSTABLE = ("1010", "1100", "1200", "1510", "1590", "2010", "2200", "2500", "3010", "3020",
@@ -589,6 +631,10 @@ def test_reports_stay_balanced_for_any_balanced_books(engine, entries, end):
     assert pnl.meta["net_income"] == meta["current_earnings"]
     net = {r["account"]: r["debit"] - r["credit"] for r in tb.rows}
     assert meta["total_assets"].minor == sum(v for k, v in net.items() if k < "2000")
+
+    flows = cash_flow(book, start=FIRST_DAY, end=end).meta  # raises if it does not add up
+    assert flows["closing_cash"].minor == net.get("1010", 0)
+    assert flows["net_income"] == pnl.meta["net_income"] - Money(net.get("3900", 0), "USD")
 
     ar = aging(book, "receivable", as_of=end)
     assert ar.totals["total"] == net.get("1100", 0)

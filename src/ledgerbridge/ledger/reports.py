@@ -34,6 +34,7 @@ __all__ = [
     "AgingKind",
     "aging",
     "balance_sheet",
+    "cash_flow",
     "general_ledger",
     "income_statement",
     "trial_balance",
@@ -43,6 +44,10 @@ AgingKind = Literal["receivable", "payable"]
 
 _STREAM_CHUNK = 2000
 _COGS = "cogs"
+_CASH = frozenset({"bank", "cash"})
+_INVESTING = frozenset({"fixed", "intangible", "investment"})
+_FINANCING = frozenset({"loan", "capital", "drawings", "dividends"})
+_RETAINED = "retained"
 _MONEY = ColumnKind.MONEY
 _jl = journal_lines
 
@@ -361,6 +366,91 @@ def income_statement(ledger: Ledger, *, start: dt.date, end: dt.date) -> Report:
         currency=currency,
         subtitle=_subtitle(ledger, _period(start, end)),
         meta=_meta(ledger, start=start, end=end, **meta),
+        rows_key="lines",
+    )
+
+
+# -- cash flow ------------------------------------------------------------------------
+
+
+def _activity(account: _Account, chart: dict[int, _Account]) -> str:
+    """Where a balance-sheet account's changes go: cash, earnings, or an activity.
+
+    The subtype of the account or its nearest ancestor that has one decides:
+    ``bank``/``cash`` are cash; ``retained`` belongs with net income (closing
+    entries move earnings there); fixed assets and investments are investing;
+    loans and owners' capital, drawings and dividends are financing; everything
+    else (receivables, payables, tax, clearing, depreciation ...) is operating, but
+    equity without a subtype, which is financing.
+    """
+    current: _Account | None = account
+    seen: set[int] = set()
+    while current is not None and current.id not in seen:
+        subtype = current.subtype
+        if subtype in _CASH:
+            return "cash"
+        if subtype == _RETAINED:
+            return "earnings"
+        if subtype in _INVESTING:
+            return "investing"
+        if subtype in _FINANCING:
+            return "financing"
+        if subtype is not None:
+            return "operating"
+        seen.add(current.id)
+        current = chart.get(current.parent_id) if current.parent_id is not None else None
+    return "financing" if account.type is AccountType.EQUITY else "operating"
+
+
+def cash_flow(ledger: Ledger, *, start: dt.date, end: dt.date) -> Report:
+    """Statement of cash flows from ``start`` to ``end`` by the indirect method.
+
+    Net income (income less expenses, plus what closing entries moved into retained
+    earnings) is adjusted by the change of every other balance-sheet account,
+    each under operating, investing or financing (see ``_activity``). The three
+    totals add up to the change in bank and cash accounts exactly: every entry
+    balances, so nothing is left over for a "difference" line.
+    """
+    _check_range(start, end)
+    currency = ledger.entity.functional_currency
+    with ledger.engine.connect() as conn:
+        chart = _chart(conn, ledger)
+        changes = _balances(conn, ledger, start, end)
+        before = _balances(conn, ledger, None, start - dt.timedelta(days=1))
+    kinds = {a.id: ("pnl" if a.type in (AccountType.INCOME, AccountType.EXPENSE)
+                    else _activity(a, chart)) for a in chart.values()}
+    net_income = -sum(changes.get(i, 0) for i, k in kinds.items() if k in ("pnl", "earnings"))
+    opening = sum(before.get(i, 0) for i, k in kinds.items() if k == "cash")
+    net_cash = sum(changes.get(i, 0) for i, k in kinds.items() if k == "cash")
+    income_row = _row("operating", "account", 1, None, "Net income", net_income)
+    rows: list[Row] = []
+    totals: dict[str, int] = {}
+    for section, title, extra in (("operating", "Operating activities", [income_row]),
+                                  ("investing", "Investing activities", []),
+                                  ("financing", "Financing activities", [])):
+        members = [a for a in chart.values() if kinds[a.id] == section]
+        # an account's change is cash the other way: more receivables, less cash
+        section_rows, totals[section] = _section(section, title, members, changes, -1, extra)
+        rows += section_rows
+    rows += [
+        _row(None, "total", 0, None, "Net change in cash", net_cash),
+        _row(None, "total", 0, None, "Cash at beginning of period", opening),
+        _row(None, "total", 0, None, "Cash at end of period", opening + net_cash),
+    ]
+    if sum(totals.values()) != net_cash:  # impossible while every entry balances
+        raise LedgerError(f"cash flow does not reconcile: activities {sum(totals.values())} "
+                          f"vs change in cash {net_cash}")
+    return Report(
+        title="Statement of cash flows",
+        columns=_STATEMENT_COLUMNS,
+        rows=tuple(rows),
+        currency=currency,
+        subtitle=_subtitle(ledger, _period(start, end)),
+        meta=_meta(ledger, start=start, end=end, net_income=Money(net_income, currency),
+                   **{f"{k}_cash_flow": Money(v, currency) for k, v in totals.items()},
+                   net_change_in_cash=Money(net_cash, currency),
+                   opening_cash=Money(opening, currency),
+                   closing_cash=Money(opening + net_cash, currency)),
         rows_key="lines",
     )
 
