@@ -35,7 +35,8 @@ MODULES = {
     },
     "payroll": {"PayrollEmployee", "PayrollRun"},
     "purchases": {"Bill", "Expense"},
-    "registry": {"DOCUMENT_TYPES", "AnyDocument", "DocumentError", "parse_document"},
+    "registry": {"DOCUMENT_TYPES", "AnyDocument", "DocumentError", "parse_document",
+                 "validation_problems"},
     "sales": {
         "CreditNote",
         "Deal",

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ledgerbridge.connectors.base import Connector
+from ledgerbridge.documents import validation_problems
 from ledgerbridge.sync.errors import FatalError
 
 __all__ = ["ENTRY_POINT_GROUP", "available", "build", "connector_class"]
@@ -44,8 +45,6 @@ def build(system: str, connection: str, settings: dict[str, Any]) -> Connector:
     try:
         parsed = cls.settings_model.model_validate(settings)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise FatalError(f"invalid settings: {problems}", connection=connection) from None
+        raise FatalError(f"invalid settings: {validation_problems(exc, whole='settings')}",
+                         connection=connection) from None
     return cls(connection, parsed)

@@ -37,6 +37,7 @@ from ledgerbridge.documents.registry import (
     AnyDocument,
     DocumentError,
     parse_document,
+    validation_problems,
 )
 from ledgerbridge.documents.sales import (
     CreditNote,
@@ -95,4 +96,5 @@ __all__ = [
     "TaxLine",
     "TaxRate",
     "parse_document",
+    "validation_problems",
 ]

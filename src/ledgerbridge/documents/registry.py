@@ -16,7 +16,13 @@ from ledgerbridge.documents.payroll import PayrollRun
 from ledgerbridge.documents.purchases import Bill, Expense
 from ledgerbridge.documents.sales import CreditNote, Deal, Invoice, Order
 
-__all__ = ["DOCUMENT_TYPES", "AnyDocument", "DocumentError", "parse_document"]
+__all__ = [
+    "DOCUMENT_TYPES",
+    "AnyDocument",
+    "DocumentError",
+    "parse_document",
+    "validation_problems",
+]
 
 AnyDocument = Annotated[
     Contact
@@ -85,6 +91,12 @@ def _path(loc: tuple[str | int, ...]) -> str:
 def _reason(error: Any) -> str:
     message = str(error["msg"])
     return message.removeprefix("Value error, ")
+
+
+def validation_problems(exc: ValidationError, *, whole: str = "document") -> str:
+    """A pydantic error as one line: ``lines.0.amount: reason; currency: reason``."""
+    return "; ".join(f"{_path(tuple(e['loc'])) or whole}: {_reason(e)}"
+                     for e in exc.errors(include_url=False))
 
 
 def parse_document(data: dict[str, Any] | bytes | str) -> Document:

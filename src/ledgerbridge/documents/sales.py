@@ -17,7 +17,13 @@ from ledgerbridge.documents.common import (
     _field_error,
     _fill,
 )
-from ledgerbridge.documents.lines import ItemizedDocument, Line, TaxLine, _DueDocument
+from ledgerbridge.documents.lines import (
+    ItemizedDocument,
+    Line,
+    PaymentTerms,
+    TaxLine,
+    _DueDocument,
+)
 from ledgerbridge.money import Money
 
 __all__ = [
@@ -132,6 +138,8 @@ class Order(ItemizedDocument):
     Attributes:
         financial_status: the payment state as the shop reports it.
         shipping_total: sum of shipping lines less their discounts; computed when absent.
+        summarized_in: the summary document that posts this order (a shop posting one
+            summary per day); the order is then kept for the record and posts nothing.
 
     """
 
@@ -155,6 +163,7 @@ class Order(ItemizedDocument):
     gift_cards: tuple[GiftCardPayment, ...] = ()
     refunds: tuple[OrderRefund, ...] = ()
     note: str | None = None
+    summarized_in: Ref | None = None
 
     def _extra_charges(self) -> list[tuple[str, Money]]:
         zero = Money.zero(self.currency)
@@ -199,6 +208,8 @@ class Deal(Document):
         status: open, won or lost; ``won`` is the won flag.
         amount: the deal value, as the CRM states it (not recomputed from lines).
         company, contacts: who the deal is with.
+        payment_terms: the terms the CRM record carries, for the invoice a won deal
+            becomes (the mapping's ``deals.payment_terms_days`` otherwise).
 
     """
 
@@ -215,6 +226,7 @@ class Deal(Document):
     contacts: tuple[Ref, ...] = ()
     owner: str | None = None
     lines: tuple[Line, ...] = ()
+    payment_terms: PaymentTerms | None = None
 
     @property
     def won(self) -> bool:
