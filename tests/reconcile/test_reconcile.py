@@ -4,7 +4,7 @@ import itertools
 import pytest
 from sqlalchemy import func, insert, select
 
-from ledgerbridge.ledger import Entry, Line, Lineage
+from ledgerbridge.ledger import Entry, Line, Lineage, PeriodStatus
 from ledgerbridge.money import Money
 from ledgerbridge.reconcile import ReconcileError, accept, reject, run, undo
 from ledgerbridge.store.tables import (
@@ -218,3 +218,22 @@ def test_reject_and_accept_by_hand(ledger):
     assert balance(ledger, "1100", "Globex Ltd") == 9900
     with pytest.raises(ReconcileError, match="undo"):
         reject(ledger, remaining[0].id)
+
+
+@pytest.mark.parametrize("status", [PeriodStatus.CLOSED, PeriodStatus.LOCKED])
+def test_a_shut_period_keeps_its_match_a_proposal_and_the_rest_is_accepted(ledger, status):
+    invoice(ledger, "Acme Corp", "1250.00", "INV-1001", D - dt.timedelta(30))
+    invoice(ledger, "Initech Inc", "400.00", "INV-4001")
+    early = bank(ledger, "1250.00", "INV-1001", "ACME CORP", D - dt.timedelta(28))
+    late = bank(ledger, "400.00", "INV-4001", "INITECH", D)
+    ledger.set_period("2026-02", status)
+    result = run(ledger)
+    assert (result.auto_accepted, result.suggested) == (1, 1)
+    assert (line_status(ledger, early), line_status(ledger, late)) == (
+        "unreconciled", "reconciled")
+    (waiting,) = [r for r in recs(ledger) if r.status == "proposed"]
+    assert f"period 2026-02 is {status.value}" in waiting.reasons
+    assert balance(ledger, "1100", "Acme Corp") == 125000
+    ledger.set_period("2026-02", PeriodStatus.OPEN)
+    assert run(ledger).auto_accepted == 1
+    assert balance(ledger, "1100") == 0

@@ -28,6 +28,7 @@ from ledgerbridge.ledger.chart import load_chart, standard_chart
 from ledgerbridge.ledger.exports import write_beancount, write_hledger
 from ledgerbridge.ledger.jsonl import EntryReader
 from ledgerbridge.money import MoneyError
+from ledgerbridge.reconcile.payouts import payout_report
 from ledgerbridge.report import Report, to_table, write_csv, write_json
 from ledgerbridge.store import database_url, make_engine, upgrade
 
@@ -181,20 +182,28 @@ def balance_sheet(
     _run_report(lambda: reports.balance_sheet(ledger, end=day), fmt, output)
 
 
-@report_app.command("income-statement")
-def income_statement(
-    db: DbOption = None,
-    entity: EntityOption = "default",
-    start: StartOption = None,
-    end: EndOption = None,
-    fmt: FormatOption = Format.table,
-    output: OutputOption = None,
-) -> None:
-    """Income statement (profit and loss) for a date range (default: this year)."""
-    ledger = open_ledger(db, entity)
-    last = _day(end) or dt.date.today()
-    first = _day(start) or last.replace(month=1, day=1)
-    _run_report(lambda: reports.income_statement(ledger, start=first, end=last), fmt, output)
+def _period_report(name: str, build, summary: str) -> None:  # noqa: ANN001 - a report builder
+    """Register ``report NAME``: a statement over a date range (default: this year)."""
+
+    def command(
+        db: DbOption = None,
+        entity: EntityOption = "default",
+        start: StartOption = None,
+        end: EndOption = None,
+        fmt: FormatOption = Format.table,
+        output: OutputOption = None,
+    ) -> None:
+        ledger = open_ledger(db, entity)
+        last = _day(end) or dt.date.today()
+        first = _day(start) or last.replace(month=1, day=1)
+        _run_report(lambda: build(ledger, start=first, end=last), fmt, output)
+
+    command.__doc__ = f"{summary} for a date range (default: this year)."
+    report_app.command(name)(command)
+
+
+_period_report("income-statement", reports.income_statement, "Income statement (profit and loss)")
+_period_report("cash-flow", reports.cash_flow, "Statement of cash flows (indirect method)")
 
 
 @report_app.command("general-ledger")
@@ -238,6 +247,22 @@ def aging(
     ledger = open_ledger(db, entity)
     day = _day(as_of) or dt.date.today()
     _run_report(lambda: reports.aging(ledger, kind.value, as_of=day), fmt, output)
+
+
+@report_app.command("payouts")
+def payouts(
+    db: DbOption = None,
+    entity: EntityOption = "default",
+    connection: Annotated[str | None, typer.Option(help="Only this processor connection.")]
+        = None,
+    problems: Annotated[bool, typer.Option(help="Only payouts that need a look.")] = False,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+) -> None:
+    """Processor payouts: whether their transactions add up and they landed in the bank."""
+    ledger = open_ledger(db, entity)
+    _run_report(lambda: payout_report(ledger, connection=connection, problems_only=problems),
+                fmt, output)
 
 
 # -- exports ---------------------------------------------------------------------

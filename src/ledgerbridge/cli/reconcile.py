@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,7 +21,8 @@ from ledgerbridge.cli.common import (
 )
 from ledgerbridge.cli.ledger import emit
 from ledgerbridge.ledger import Ledger, LedgerError
-from ledgerbridge.reconcile import accept, reject, run, undo
+from ledgerbridge.reconcile import accept, reconciliation_report, reject, run, undo
+from ledgerbridge.reconcile.rules import load_bank_rules
 from ledgerbridge.report import Column, ColumnKind, Report
 from ledgerbridge.store.tables import accounts, bank_lines, reconciliation_links, reconciliations
 
@@ -35,17 +38,23 @@ def reconcile_run(
     account: AccountOption = "1010",
     threshold: Annotated[int, typer.Option(help="Confidence (0-100) from which a match is "
                                            "accepted automatically.")] = 90,
+    rules: Annotated[Path | None, typer.Option(
+        help="YAML file of bank_rules for lines nothing matched.")] = None,
     db: DbOption = None,
     entity: EntityOption = "default",
 ) -> None:
     """Match unreconciled bank lines; accept the sure ones, propose the rest."""
     ledger = open_ledger(db, entity)
     try:
-        result = run(ledger, account=account, auto_threshold=threshold)
-    except LedgerError as exc:
+        bank_rules = (load_bank_rules(rules.read_text(encoding="utf-8"), source=str(rules))
+                      if rules else ())
+        result = run(ledger, account=account, auto_threshold=threshold, rules=bank_rules)
+    except (LedgerError, OSError) as exc:
         raise fail(str(exc)) from None
+    by_rule = f" ({result.by_rule} by bank rules)" if result.by_rule else ""
     console.print(
-        f"{result.bank_lines} bank lines: {result.auto_accepted} reconciled automatically, "
+        f"{result.bank_lines} bank lines: {result.auto_accepted} reconciled automatically"
+        f"{by_rule}, "
         f"{result.suggested} suggested for review, {result.unmatched} without a match; "
         f"{result.entries_posted} settling entries posted",
         highlight=False,
@@ -63,6 +72,26 @@ def reconcile_status(
     """Proposals waiting for a decision, with their confidence and reasons."""
     ledger = open_ledger(db, entity)
     emit(_proposals(ledger, account), fmt, output)
+
+
+@reconcile_app.command("report")
+def reconcile_report(
+    account: AccountOption = "1010",
+    as_of: Annotated[dt.datetime | None, typer.Option(
+        formats=["%Y-%m-%d"], help="Report date (default: today).")] = None,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+    db: DbOption = None,
+    entity: EntityOption = "default",
+) -> None:
+    """Book against bank balance per day, then unreconciled lines on both sides, aged."""
+    ledger = open_ledger(db, entity)
+    day = as_of.date() if as_of else dt.date.today()
+    try:
+        report = reconciliation_report(ledger, account, as_of=day)
+    except LedgerError as exc:
+        raise fail(str(exc)) from None
+    emit(report, fmt, output)
 
 
 def _proposals(ledger: Ledger, account: str) -> Report:

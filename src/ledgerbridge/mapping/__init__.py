@@ -22,9 +22,11 @@ __all__ = [
 ]
 
 
-def load_rules(text: str | None, *, source: str = "mapping") -> PostingRules:
+def load_rules(text: str | None, *, source: str = "mapping",
+               base: str | None = None) -> PostingRules:
     """Posting rules from a mapping YAML merged over the defaults (None: the defaults).
 
+    ``base``, a connector's default mapping, goes between the defaults and ``text``.
     Raises MappingError naming each bad path (``rules[2].accounts.revnue: ...``).
     """
-    return PostingRules(parse_config(text, source=source))
+    return PostingRules(parse_config(text, source=source, base=base))

@@ -58,8 +58,9 @@ _POSTINGS: dict[str, list[tuple[str, str, str]]] = {
         ("Credit", "clearing", "the same; a won dispute keeps only the fee"),
     ],
     "payout": [
-        ("Debit", "transit", "net payout (failed and canceled payouts post nothing)"),
-        ("Credit", "clearing", "net payout; the bank side is matched by reconciliation"),
+        ("Debit", "transit", "net payout, an open item of the processor that the bank "
+         "deposit is matched to (failed and canceled payouts post nothing)"),
+        ("Credit", "clearing", "net payout"),
     ],
     "order": [
         ("Debit", "clearing", "total less gift cards when paid (receivable when unpaid)"),
@@ -166,6 +167,15 @@ def render_docs(rules: PostingRules, chart: Iterable[Account] = ()) -> str:
     for kind, truth in config.source_of_truth.items():
         out.append(f"| {kind} | (all fields) | {truth.default or 'latest change'} |")
         out += [f"| {kind} | {f} | {m} |" for f, m in truth.fields.items()]
+    deals = config.deals
+    out += ["", "## Won deals", "",
+            (f"A won deal becomes invoice {deals.number_prefix}<deal id>, due "
+             f"{deals.payment_terms_days} days after closing unless the deal carries terms"
+             + (f", with {deals.tax_percent} % tax for {deals.tax_jurisdiction} on lines "
+                "without tax" if deals.tax_percent is not None else "")
+             + "." if deals.invoice else "Won deals are not invoiced."),
+            f"Changed after invoicing: **{deals.on_change}**; re-opened or lost after "
+            f"invoicing: **{deals.on_reopen}**."]
     if config.writeback:
         out += ["", "## Write-back", "", "| When | Connection | Command |", "| --- | --- | --- |"]
         out += [f"| {w.on} | {w.connection} | {w.command} |" for w in config.writeback]

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from ledgerbridge.documents import (
     Bill,
     CreditNote,
+    Deal,
     Dispute,
     Document,
     Expense,
@@ -50,10 +51,19 @@ from ledgerbridge.documents import (
     TaxLine,
 )
 from ledgerbridge.ledger import Account, Entry, Line
-from ledgerbridge.mapping._schema import ROLES, MappingConfig, check_chart, is_code
+from ledgerbridge.mapping._deals import documents_for_deal
+from ledgerbridge.mapping._schema import (
+    ROLES,
+    SOURCE,
+    MappingConfig,
+    Writeback,
+    check_chart,
+    is_code,
+)
 from ledgerbridge.money import Money, convert
 from ledgerbridge.sync.apply import Command, Lookup
 from ledgerbridge.sync.errors import FatalError
+from ledgerbridge.sync.settlement import STATES, InvoiceState
 
 if TYPE_CHECKING:
     from ledgerbridge.ledger import Ledger
@@ -273,7 +283,11 @@ class PostingRules:
         return Entry(date=day, lines=tuple(book.lines), memo=memo)
 
     def commands_for(self, document: Document, lookup: Lookup) -> list[Command]:
-        """Write-back commands for ``document`` from the mapping's ``writeback`` list."""
+        """Write-back commands for ``document`` from the mapping's ``writeback`` list.
+
+        A command is never sent back to the connection the document came from: that
+        system already knows the state it told us.
+        """
         commands = []
         status = _status(document)
         source = document.source
@@ -282,19 +296,49 @@ class PostingRules:
                 continue
             if rule.status is not None and rule.status != status:
                 continue
+            if rule.connection in (SOURCE, source.connection):
+                continue
             payload: dict[str, Any] = {
                 "type": document.type,
                 "connection": source.connection,
                 "external_id": source.external_id,
                 "status": status,
             }
-            for path in rule.fields:
-                payload[path] = _plain(field_value(document, path))
-            seed = "|".join((rule.connection, rule.command, document.type, source.connection,
-                             source.external_id, str(status)))
-            key = f"{rule.command}:{hashlib.sha256(seed.encode()).hexdigest()[:32]}"
-            commands.append(Command(rule.connection, rule.command, payload, key))
+            payload |= _fields(rule, document)
+            seed = (document.type, source.connection, source.external_id, str(status))
+            commands.append(Command(rule.connection, rule.command, payload, _key(rule, *seed)))
         return commands
+
+    @property
+    def invoice_states(self) -> frozenset[str]:
+        """Invoice payment states (open, partially_paid, paid) that some write-back names."""
+        return frozenset(rule.status for rule in self.config.writeback
+                         if rule.document_type == "invoice" and rule.status in STATES)
+
+    def invoice_commands(self, state: InvoiceState, *, source_only: bool = False
+                         ) -> list[Command]:
+        """Write-backs for an invoice whose payment state the ledger has just computed.
+
+        ``connection: source`` targets the connection the invoice came from;
+        ``source_only`` keeps only those.
+        """
+        commands = []
+        for rule in self.config.writeback:
+            if rule.document_type != "invoice" or rule.status != state.status:
+                continue
+            if source_only and rule.connection != SOURCE:
+                continue
+            target = state.connection if rule.connection == SOURCE else rule.connection
+            payload = state.payload() | _fields(rule, state.invoice)
+            key = _key(rule, "invoice-state", state.key_seed())
+            commands.append(Command(target, rule.command, payload, key))
+        return commands
+
+    def derived_for(self, document: Document, lookup: Lookup) -> list[Document]:
+        """Documents ``document`` gives rise to: a won deal's invoice, a credit note."""
+        if isinstance(document, Deal):
+            return documents_for_deal(document, self.config.deals, lookup)
+        return []
 
     # -- helpers --------------------------------------------------------------------
 
@@ -539,12 +583,15 @@ class PostingRules:
         if doc.status in ("failed", "canceled"):
             return None
         book = self._book(doc, doc.currency)
-        book.add(self._role(accounts, "transit", doc), doc.net.minor, doc.destination)
-        book.add(self._role(accounts, "clearing", doc), -doc.net.minor, doc.processor)
+        # The transit line is an open item with the processor as party, so the bank
+        # deposit that lands it reconciles against it.
+        book.add(self._role(accounts, "transit", doc), doc.net.minor,
+                 f"Payout {doc.source.external_id}", party=doc.processor)
+        book.add(self._role(accounts, "clearing", doc), -doc.net.minor, doc.destination)
         return doc.date, self._memo(doc, None, doc.processor), book
 
     def _order(self, doc: Order, accounts: dict, lookup: Lookup) -> tuple | None:
-        if doc.cancelled or doc.financial_status == "voided":
+        if doc.cancelled or doc.financial_status == "voided" or doc.summarized_in is not None:
             return None
         party = party_of(doc.customer)
         book = self._book(doc, doc.currency)
@@ -589,6 +636,17 @@ class PostingRules:
                  "Net pay" if doc.status == "paid" else "Net pay owed")
         period = f"{doc.period_start.isoformat()}..{doc.period_end.isoformat()}"
         return doc.pay_date, self._memo(doc, None, period), book
+
+
+def _fields(rule: Writeback, document: Document) -> dict[str, Any]:
+    """The document fields a write-back rule copies into its payload."""
+    return {path: _plain(field_value(document, path)) for path in rule.fields}
+
+
+def _key(rule: Writeback, *facts: str) -> str:
+    """A write-back's idempotency key: the rule and the facts of what it reports."""
+    seed = "|".join((rule.connection, rule.command, *facts))
+    return f"{rule.command}:{hashlib.sha256(seed.encode()).hexdigest()[:32]}"
 
 
 def _minor(value: Money | None) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from decimal import Decimal
 from functools import cache
 from importlib.resources import files
 from typing import Any, Literal
@@ -24,6 +25,7 @@ from ledgerbridge.ledger import Account
 
 __all__ = [
     "ROLES",
+    "SOURCE",
     "FieldSpec",
     "MappingConfig",
     "MappingError",
@@ -65,6 +67,8 @@ ROLES: dict[str, str] = {
 }
 """Every account role a posting rule can set, with what it receives."""
 
+SOURCE = "source"
+"""A write-back's ``connection`` meaning the connection the document came from."""
 TRANSFORMS = ("strip", "upper", "lower", "cents", "date", "minor_units", "map")
 _LIST_KEYS = ("rules", "writeback")
 _CODE = re.compile(r"^[0-9][0-9A-Za-z.\-]*$")
@@ -204,9 +208,14 @@ class TruthRule(_Model):
 class Writeback(_Model):
     """A command queued for another connection when a document reaches a state.
 
+    ``invoice.open``, ``invoice.partially_paid`` and ``invoice.paid`` also fire when
+    the ledger learns of a payment (a reconciliation accepted or undone, a payment
+    applied), with the amount still due in the payload.
+
     Attributes:
         on: ``type`` or ``type.status`` (``invoice.paid``).
-        connection: the target connection's name.
+        connection: the target connection's name; ``source`` is the connection the
+            document came from.
         command: the command its writer understands (``mark_paid``).
         fields: document field paths copied into the payload.
 
@@ -243,6 +252,37 @@ class Writeback(_Model):
         return parts[1] if len(parts) > 1 else None
 
 
+class DealPolicy(_Model):
+    """How a won CRM deal becomes an invoice, and what a later change does to it.
+
+    Attributes:
+        invoice: whether won deals are invoiced at all.
+        number_prefix: the invoice number is this prefix and the deal's id.
+        payment_terms_days: due date of deals whose record carries no terms.
+        tax_jurisdiction, tax_percent: tax added to lines that carry none.
+        on_change: a won deal whose amount or lines change after invoicing:
+            ``exception`` stops it for a person to decide; ``reissue`` replaces the
+            invoice (the old entry is reversed) under the next number.
+        on_reopen: a deal re-opened or lost after invoicing: ``credit_note`` credits
+            the invoice in full; ``exception`` stops it for a person to decide.
+
+    """
+
+    invoice: bool = True
+    number_prefix: str = "INV-"
+    payment_terms_days: int = Field(default=30, ge=0)
+    tax_jurisdiction: str | None = None
+    tax_percent: Decimal | None = Field(default=None, ge=0, le=100)
+    on_change: Literal["exception", "reissue"] = "exception"
+    on_reopen: Literal["credit_note", "exception"] = "credit_note"
+
+    @model_validator(mode="after")
+    def _tax_together(self) -> DealPolicy:
+        if (self.tax_jurisdiction is None) != (self.tax_percent is None):
+            raise ValueError("give both tax_jurisdiction and tax_percent, or neither")
+        return self
+
+
 class MappingConfig(_Model):
     """A whole mapping: the defaults with a connection's overrides merged in."""
 
@@ -258,6 +298,7 @@ class MappingConfig(_Model):
     systems: dict[str, list[str]] = Field(default_factory=dict)
     fields: dict[str, dict[str, FieldSpec | str]] = Field(default_factory=dict)
     writeback: list[Writeback] = Field(default_factory=list)
+    deals: DealPolicy = Field(default_factory=DealPolicy)
     _builtin_rules: int = PrivateAttr(default=0)
     _own_accounts: dict[str, str | None] = PrivateAttr(default_factory=dict)
 
@@ -364,13 +405,18 @@ def _validate(data: dict[str, Any], source: str) -> MappingConfig:
         raise MappingError(problems, source=source) from None
 
 
-def parse_config(text: str | None, *, source: str = "mapping") -> MappingConfig:
+def parse_config(text: str | None, *, source: str = "mapping",
+                 base: str | None = None) -> MappingConfig:
     """Validate a mapping YAML merged over the defaults; None gives the defaults.
 
+    ``base`` is a connector's own starting mapping, merged over the built-in
+    defaults and counted as built-in (a connection's own file still wins over it).
     The YAML is first validated on its own, so error paths such as ``rules[0]``
     count from the top of that file, not from the merged result.
     """
     defaults = _read(default_text(), "defaults.yaml")
+    if base is not None:
+        defaults = merge(defaults, _read(base, "the connector's default mapping"))
     if text is None:
         return _validate(defaults, "defaults.yaml")
     own = _read(text, source)

@@ -8,6 +8,16 @@ from ledgerbridge.reconcile.engine import (
     run,
     undo,
 )
+from ledgerbridge.reconcile.report import reconciliation_report
 from ledgerbridge.reconcile.score import FeePolicy
 
-__all__ = ["FeePolicy", "ReconcileError", "RunResult", "accept", "reject", "run", "undo"]
+__all__ = [
+    "FeePolicy",
+    "ReconcileError",
+    "RunResult",
+    "accept",
+    "reconciliation_report",
+    "reject",
+    "run",
+    "undo",
+]

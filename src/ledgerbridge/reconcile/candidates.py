@@ -35,7 +35,16 @@ from ledgerbridge.store.tables import (
     reconciliations,
 )
 
-__all__ = ["BankLine", "Candidates", "Item", "load", "normalize_name", "references"]
+__all__ = [
+    "BankLine",
+    "Candidates",
+    "Item",
+    "linked_amounts",
+    "load",
+    "normalize_name",
+    "references",
+    "usable_entries",
+]
 
 ITEM_SUBTYPES = ("receivable", "payable", "transit")
 MAX_NAME_BLOCK = 150  # parties gathered from one-word keys when no word pair matches
@@ -86,6 +95,7 @@ class Item:
     open: int
     label: str  # the reference people know it by (document number, memo)
     refs: set[str]
+    currency: str  # the currency the item was booked in; ``open`` is functional
 
 
 @dataclass(slots=True)
@@ -102,25 +112,31 @@ class Candidates:
     name_keys: dict[str, set[str]] = field(default_factory=dict)
     by_amount_party: dict[tuple[int, str], list[Item]] = field(default_factory=dict)
     norm: dict[str, str] = field(default_factory=dict)
+    # Bank texts repeat (one payer, many lines): name searches are kept per text.
+    index_cache: dict[str, frozenset[str]] = field(default_factory=dict)
+    party_cache: dict[tuple[str, frozenset[str]], list[str]] = field(default_factory=dict)
 
-    def name_index(self, bank: BankLine) -> set[str]:
+    def name_index(self, bank: BankLine) -> frozenset[str]:
         """Parties whose names share two word starts with the counterparty (a prefilter).
 
         Falls back to one shared word start when no party shares two.
         """
         name = bank.counterparty or bank.description
+        cached = self.index_cache.get(name)
+        if cached is not None:
+            return cached
         found: set[str] = set()
         for key in _name_keys(name, pairs=True):
             found |= self.name_keys.get(key, set())
-        if found:
-            return found
-        blocks = sorted((self.name_keys.get(key, set()) for key in _name_keys(name, pairs=False)),
-                        key=len)
-        for parties in blocks:  # the rarest words first, up to a bounded number of parties
-            if found and len(found) + len(parties) > MAX_NAME_BLOCK:
-                break
-            found |= parties
-        return found
+        if not found:
+            blocks = sorted((self.name_keys.get(key, set())
+                             for key in _name_keys(name, pairs=False)), key=len)
+            for parties in blocks:  # the rarest words first, up to a bounded number
+                if found and len(found) + len(parties) > MAX_NAME_BLOCK:
+                    break
+                found |= parties
+        self.index_cache[name] = frozenset(found)
+        return self.index_cache[name]
 
 
 LEGAL = frozenset(
@@ -137,13 +153,14 @@ def normalize_name(name: str) -> str:
     return " ".join(kept or words)
 
 
-def _name_keys(name: str, *, pairs: bool) -> set[str]:
+@lru_cache(maxsize=200_000)
+def _name_keys(name: str, *, pairs: bool) -> frozenset[str]:
     words = [w[:3] for w in normalize_name(name).split()[:4] if len(w) >= 3]
     if not pairs:
-        return set(words)
+        return frozenset(words)
     if len(words) == 1:
-        return {words[0] + "|"}
-    return {f"{a}|{b}" for i, a in enumerate(words) for b in words[i + 1:]}
+        return frozenset({words[0] + "|"})
+    return frozenset(f"{a}|{b}" for i, a in enumerate(words) for b in words[i + 1:])
 
 
 def bank_account_id(conn: Connection, ledger: Ledger, code: str) -> int:
@@ -157,7 +174,7 @@ def bank_account_id(conn: Connection, ledger: Ledger, code: str) -> int:
     return row.id
 
 
-def _usable_entries(ledger: Ledger):  # noqa: ANN202 - a where clause
+def usable_entries(ledger: Ledger):  # noqa: ANN202 - a where clause
     """Entries that count: not posted by a reconciliation, not reversed, no reversal."""
     reversal = journal_entries.alias("reversal")
     settling = select(reconciliations.c.entry_id).where(
@@ -175,7 +192,7 @@ def _usable_entries(ledger: Ledger):  # noqa: ANN202 - a where clause
     )
 
 
-def _linked(conn: Connection, ledger: Ledger) -> dict[int, int]:
+def linked_amounts(conn: Connection, ledger: Ledger) -> dict[int, int]:
     """Amounts linked to journal lines by accepted reconciliations."""
     query = (
         select(reconciliation_links.c.journal_line_id, func.sum(reconciliation_links.c.amount))
@@ -188,6 +205,33 @@ def _linked(conn: Connection, ledger: Ledger) -> dict[int, int]:
         .group_by(reconciliation_links.c.journal_line_id)
     )
     return {line_id: int(total) for line_id, total in conn.execute(query)}
+
+
+def _carried(conn: Connection, ledger: Ledger) -> dict[tuple, int]:
+    """Amounts linked to lines of replaced entries, by the entry's source and account.
+
+    A changed document (an invoice marked paid in the CRM) reverses its entry and
+    posts a new one; what reconciliations settled on the old entry's lines still
+    settles the new one's.
+    """
+    reversal = journal_entries.alias("reversal")
+    replaced = select(reversal.c.reverses_id).where(
+        reversal.c.entity_id == ledger.entity.id, reversal.c.reverses_id.is_not(None))
+    source = (journal_entries.c.connection, journal_entries.c.object_type,
+              journal_entries.c.external_id, journal_lines.c.account_id)
+    query = (
+        select(*source, func.sum(reconciliation_links.c.amount))
+        .select_from(reconciliation_links)
+        .join(reconciliations, reconciliations.c.id == reconciliation_links.c.reconciliation_id)
+        .join(journal_lines, journal_lines.c.id == reconciliation_links.c.journal_line_id)
+        .join(journal_entries, journal_entries.c.id == journal_lines.c.entry_id)
+        .where(reconciliations.c.entity_id == ledger.entity.id,
+               reconciliations.c.status == "accepted",
+               journal_entries.c.external_id.is_not(None),
+               journal_entries.c.id.in_(replaced))
+        .group_by(*source)
+    )
+    return {tuple(r[:4]): int(r[4]) for r in conn.execute(query)}
 
 
 def load(conn: Connection, ledger: Ledger, account_id: int) -> Candidates:
@@ -209,8 +253,8 @@ def load(conn: Connection, ledger: Ledger, account_id: int) -> Candidates:
                  references(text, e2e, ref))
         for id_, date, amount, text, counterparty, e2e, ref in conn.execute(bank_query)
     ]
-    linked = _linked(conn, ledger)
-    usable = _usable_entries(ledger)
+    linked = linked_amounts(conn, ledger)
+    usable = usable_entries(ledger)
     columns = (
         journal_lines.c.id, journal_lines.c.entry_id, journal_lines.c.date,
         journal_lines.c.due_date, journal_lines.c.amount, journal_lines.c.party,
@@ -232,7 +276,7 @@ def load(conn: Connection, ledger: Ledger, account_id: int) -> Candidates:
     for r in conn.execute(book_query):
         if r[0] in linked:
             continue
-        item = _item(r, code, "book", r[4])
+        item = _item(r, code, "book", r[4], currency)
         book_by_amount[item.open].append(item)
         _index_refs(by_ref, item)
 
@@ -241,8 +285,10 @@ def load(conn: Connection, ledger: Ledger, account_id: int) -> Candidates:
         for r in conn.execute(select(accounts.c.id, accounts.c.code, accounts.c.subtype).where(
             accounts.c.entity_id == ledger.entity.id, accounts.c.subtype.in_(ITEM_SUBTYPES)))
     }
+    carried = _carried(conn, ledger)
     item_query = (
-        select(*columns, journal_lines.c.account_id)
+        select(*columns, journal_lines.c.account_id, journal_entries.c.connection,
+               journal_entries.c.object_type, journal_lines.c.currency)
         .join(journal_entries, journal_entries.c.id == journal_lines.c.entry_id)
         .where(usable, journal_lines.c.entity_id == ledger.entity.id,
                journal_lines.c.account_id.in_(list(item_accounts) or [-1]),
@@ -258,7 +304,13 @@ def load(conn: Connection, ledger: Ledger, account_id: int) -> Candidates:
         sign = -1 if subtype == "payable" else 1
         items, credit = groups[(account_id_, party)]
         if amount * sign > 0:
-            items.append(_item(r, code_, subtype, amount - linked.get(line_id, 0)))
+            open_ = amount - linked.get(line_id, 0)
+            source = (r[11], r[12], r[8], account_id_)
+            if carried.get(source):
+                used = min(carried[source] * sign, open_ * sign) * sign
+                carried[source] -= used
+                open_ -= used
+            items.append(_item(r, code_, subtype, open_, r[13]))
         else:
             credit[0] += -amount * sign  # settles the party's items oldest first
     for (_, party), (items, credit) in groups.items():
@@ -305,7 +357,7 @@ def load(conn: Connection, ledger: Ledger, account_id: int) -> Candidates:
     )
 
 
-def _item(r, code: str, kind: str, open_: int) -> Item:  # noqa: ANN001 - a result row
+def _item(r, code: str, kind: str, open_: int, currency: str) -> Item:  # noqa: ANN001 - a row
     line_id, entry_id, date, due, _, party, memo, entry_memo, external_id, document_id = r[:10]
     return Item(
         line_id=line_id, entry_id=entry_id, account=code, kind=kind, party=party,
@@ -313,6 +365,7 @@ def _item(r, code: str, kind: str, open_: int) -> Item:  # noqa: ANN001 - a resu
         label=document_id or external_id or memo or entry_memo or f"line {line_id}",
         refs=references(document_id, external_id, memo,
                         entry_memo if entry_memo != memo else None),
+        currency=currency,
     )
 
 

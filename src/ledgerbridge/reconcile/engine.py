@@ -10,16 +10,23 @@ earlier one is refused with a ``ReconcileError`` saying why.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import time
-from collections import Counter
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 
 from sqlalchemy import Connection, delete, func, select, update
 
-from ledgerbridge.ledger import Entry, Ledger, LedgerError, Line, Lineage
+from ledgerbridge.ledger import Entry, Ledger, LedgerError, Line, Lineage, PeriodStatus
+from ledgerbridge.mapping import load_rules
 from ledgerbridge.money import Money
-from ledgerbridge.reconcile.candidates import bank_account_id, load
+from ledgerbridge.reconcile.candidates import BankLine, Item, bank_account_id, load
+from ledgerbridge.reconcile.rules import BankRule, rule_for
 from ledgerbridge.reconcile.score import MARGIN, FeePolicy, Proposal, propose
+from ledgerbridge.reconcile.writeback import queue_invoice_writebacks
 from ledgerbridge.store.bulk import insert_rows, reserve_ids, take_write_lock
 from ledgerbridge.store.tables import (
     accounts,
@@ -52,6 +59,24 @@ class RunResult:
     unmatched: int
     entries_posted: int
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
+    by_rule: int = 0  # of the automatic ones, lines booked by a bank rule
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a run.
+
+    A run holds hundreds of thousands of small acyclic objects (lines, items,
+    proposals, entries); the collector's repeated passes over them cost a quarter
+    of the run and free nothing. Reference counting still frees them as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _lock(conn: Connection, account_id: int) -> None:
@@ -69,14 +94,62 @@ def _now(conn: Connection) -> dt.datetime | str:
     return now
 
 
+@cache
+def _mapping_fx_account() -> str | None:
+    """The default mapping's ``fx_gain_loss`` account (4920 in the standard chart)."""
+    return load_rules(None).config.accounts["fx_gain_loss"]
+
+
+def _difference_lines(currency: str, fee: int, fee_account: str, fx: int,
+                      fx_account: str | None) -> list[Line]:
+    """The bank fee and the realized exchange difference of a settlement, if any."""
+    lines = []
+    if fee:
+        lines.append(Line(fee_account, Money(fee, currency), memo="bank fee"))
+    if fx:
+        if fx_account is None:
+            raise ReconcileError("the mapping sets no fx_gain_loss account for the exchange "
+                                 "difference")
+        lines.append(Line(fx_account, Money(-fx, currency),
+                          memo="realized exchange difference"))
+    return lines
+
+
 def _settling_lines(bank_code: str, proposal: Proposal, currency: str,
                     fees: FeePolicy) -> tuple[Line, ...]:
-    lines = [Line(bank_code, Money(proposal.bank.amount, currency))]
-    lines += [Line(i.account, Money(-i.open, currency), party=i.party, memo=i.label)
-              for i in proposal.items]
-    if proposal.fee:
-        lines.append(Line(fees.account, Money(proposal.fee, currency), memo="bank fee"))
+    bank = proposal.bank
+    lines = [Line(bank_code, Money(bank.amount, currency))]
+    if proposal.rule is not None:
+        rule = proposal.rule
+        return (*lines, Line(rule.account, Money(-bank.amount, currency), party=rule.vendor,
+                             memo=rule.memo or bank.description[:500]))
+    lines += [Line(i.account, Money(-proposal.settles(i), currency), party=i.party,
+                   memo=i.label) for i in proposal.items]
+    lines += _difference_lines(currency, proposal.fee, fees.account,
+                               proposal.exchange_difference,
+                               fees.fx_account or _mapping_fx_account())
     return tuple(lines)
+
+
+def _claims_fit(auto: list[Proposal]) -> list[Proposal]:
+    """Automatic matches whose items no other one claims, but for part payments.
+
+    Several lines may each pay part of one item, as long as together they pay no
+    more than is open on it.
+    """
+    claims: dict[int, list[Proposal]] = defaultdict(list)
+    for p in auto:
+        for i in p.items:
+            claims[i.line_id].append(p)
+
+    def fits(item: Item) -> bool:
+        mine = claims[item.line_id]
+        if len(mine) == 1:
+            return True
+        paid = sum(p.settles(item) for p in mine)
+        return all(p.kind == "partial" for p in mine) and abs(paid) <= abs(item.open)
+
+    return [p for p in auto if all(fits(i) for i in p.items)]
 
 
 def _automatic(props: list[Proposal], threshold: int) -> bool:
@@ -85,18 +158,53 @@ def _automatic(props: list[Proposal], threshold: int) -> bool:
     return best.evidence and unique and best.confidence >= threshold
 
 
+def _outside_shut_periods(auto: list[Proposal], shut: dict[str, PeriodStatus]
+                          ) -> list[Proposal]:
+    """Automatic matches that can post; the others stay proposals, saying why."""
+    if not shut:
+        return auto
+    kept = []
+    for p in auto:
+        period = p.bank.date.strftime("%Y-%m")
+        status = shut.get(period)
+        if status is None or p.kind == "book":
+            kept.append(p)
+        else:
+            p.reasons.append(f"not accepted automatically: period {period} is {status.value}")
+    return kept
+
+
+def _apply_rules(conn: Connection, ledger: Ledger, rules: Sequence[BankRule],
+                 per_line: list[tuple[BankLine, list[Proposal]]]) -> None:
+    """Give each line nothing matched the first bank rule that applies to it."""
+    if not rules:
+        return
+    chart = {a.code for a in ledger.accounts(conn=conn) if a.active}
+    unknown = sorted({r.account for r in rules} - chart)
+    if unknown:
+        raise ReconcileError(f"bank rules name account {unknown[0]!r}, which is not an "
+                             "active account of the chart")
+    for k, (bank, props) in enumerate(per_line):
+        rule = None if props else rule_for(rules, bank)
+        if rule is not None:
+            reasons = [f"bank rule {rule.label}"]
+            per_line[k] = (bank, [Proposal(bank, "rule", [], 0, 100, reasons, True, False,
+                                           rule)])
+
+
 def run(ledger: Ledger, *, account: str = "1010", auto_threshold: int = 90,
-        fees: FeePolicy | None = None) -> RunResult:
+        fees: FeePolicy | None = None, rules: Sequence[BankRule] = ()) -> RunResult:
     """Propose matches for every unreconciled line of bank account ``account``.
 
     Each line keeps its best candidate and up to three alternatives as proposals;
     the best is accepted automatically when its confidence reaches
     ``auto_threshold``, its evidence suffices, it is clearly ahead of the
-    alternatives and no other line's automatic match claims the same items.
+    alternatives and no other line's automatic match claims the same items. A
+    line nothing matched is booked by the first of ``rules`` that applies to it.
     """
     fees = fees or FeePolicy()
     currency = ledger.entity.functional_currency
-    with ledger.engine.begin() as conn:
+    with _collector_paused(), ledger.engine.begin() as conn:
         account_id = bank_account_id(conn, ledger, account)
         _lock(conn, account_id)
         stale = select(reconciliations.c.id).where(
@@ -110,12 +218,13 @@ def run(ledger: Ledger, *, account: str = "1010", auto_threshold: int = 90,
         timings = {"load": time.perf_counter() - clock}
         clock = time.perf_counter()
         per_line = [(bank, propose(bank, cands, fees)) for bank in cands.bank]
+        _apply_rules(conn, ledger, rules, per_line)
         timings["match"] = time.perf_counter() - clock
         clock = time.perf_counter()
         auto = [props[0] for _, props in per_line
                 if props and _automatic(props, auto_threshold)]
-        claims = Counter(i.line_id for p in auto for i in p.items)
-        auto = [p for p in auto if all(claims[i.line_id] == 1 for i in p.items)]
+        auto = _claims_fit(auto)
+        auto = _outside_shut_periods(auto, ledger.periods(conn=conn))
         chosen = {id(p) for p in auto}
         stored = [p for _, props in per_line
                   for p in (props[:1] if props and id(props[0]) in chosen else props)]
@@ -148,7 +257,7 @@ def run(ledger: Ledger, *, account: str = "1010", auto_threshold: int = 90,
                           p.kind, p.confidence, "; ".join(p.reasons), p.fee,
                           entries.get(r), now if accepted else None))
             links.append((r, p.bank.id, None, p.bank.amount))
-            links += [(r, None, i.line_id, i.open) for i in p.items]
+            links += [(r, None, i.line_id, p.settles(i)) for i in p.items]
         insert_rows(conn, reconciliations, _HEAD_COLUMNS, heads)
         insert_rows(conn, reconciliation_links, _LINK_COLUMNS, links)
         if auto:
@@ -161,6 +270,7 @@ def run(ledger: Ledger, *, account: str = "1010", auto_threshold: int = 90,
             conn.execute(update(bank_lines).where(
                 bank_lines.c.account_id == account_id, bank_lines.c.status == "unreconciled",
                 bank_lines.c.id.in_(matched)).values(status="reconciled"))
+        queue_invoice_writebacks(conn, (i.line_id for p in settling for i in p.items))
         timings["store"] = time.perf_counter() - clock
         clock = time.perf_counter()
     timings["commit"] = time.perf_counter() - clock
@@ -169,6 +279,7 @@ def run(ledger: Ledger, *, account: str = "1010", auto_threshold: int = 90,
         bank_lines=len(per_line), proposals=len(stored), auto_accepted=len(auto),
         suggested=with_props - len(auto), unmatched=len(per_line) - with_props,
         entries_posted=len(entries), timings=timings,
+        by_rule=sum(1 for p in auto if p.kind == "rule"),
     )
 
 
@@ -191,7 +302,8 @@ def _links(conn: Connection, reconciliation_id: int) -> list:
         reconciliation_links.c.reconciliation_id == reconciliation_id)))
 
 
-def accept(ledger: Ledger, reconciliation_id: int, *, fee_account: str = "6650") -> int | None:
+def accept(ledger: Ledger, reconciliation_id: int, *, fee_account: str = "6650",
+           fx_account: str | None = None) -> int | None:
     """Accept a proposal: post its settling entry and mark its bank lines reconciled.
 
     Returns the settling entry's id (None for a match with a line already in the
@@ -204,6 +316,9 @@ def accept(ledger: Ledger, reconciliation_id: int, *, fee_account: str = "6650")
         if head.status != "proposed":
             raise ReconcileError(f"reconciliation {reconciliation_id} is {head.status}; "
                                  "only a proposal can be accepted (run again for a new one)")
+        if head.kind == "rule":
+            raise ReconcileError(f"reconciliation {reconciliation_id} is a bank rule's; "
+                                 "`reconcile run --rules` books it once its period is open")
         _lock(conn, head.account_id)
         links = _links(conn, reconciliation_id)
         bank_ids = [lk.bank_line_id for lk in links if lk.bank_line_id is not None]
@@ -216,12 +331,14 @@ def accept(ledger: Ledger, reconciliation_id: int, *, fee_account: str = "6650")
         _check_open(conn, line_links)
         entry_id = None
         if head.kind != "book":
-            entry_id = _post_settling(conn, ledger, head, banks, line_links, fee_account)
+            entry_id = _post_settling(conn, ledger, head, banks, line_links, fee_account,
+                                      fx_account or _mapping_fx_account())
         conn.execute(update(reconciliations).where(
             reconciliations.c.id == reconciliation_id).values(
             status="accepted", entry_id=entry_id, decided_at=func.now()))
         conn.execute(update(bank_lines).where(bank_lines.c.id.in_(bank_ids)).values(
             status="reconciled"))
+        queue_invoice_writebacks(conn, line_links)
         siblings = select(reconciliation_links.c.reconciliation_id).join(
             reconciliations, reconciliations.c.id == reconciliation_links.c.reconciliation_id
         ).where(reconciliations.c.status == "proposed",
@@ -257,7 +374,8 @@ def _check_open(conn: Connection, line_links: dict[int, int]) -> None:
 
 
 def _post_settling(conn: Connection, ledger: Ledger, head, banks: list,  # noqa: ANN001
-                   line_links: dict[int, int], fee_account: str) -> int:
+                   line_links: dict[int, int], fee_account: str,
+                   fx_account: str | None) -> int:
     currency = ledger.entity.functional_currency
     bank_code = conn.execute(select(accounts.c.code).where(
         accounts.c.id == head.account_id)).scalar_one()
@@ -268,9 +386,9 @@ def _post_settling(conn: Connection, ledger: Ledger, head, banks: list,  # noqa:
     lines = [Line(bank_code, Money(b.amount, currency)) for b in banks]
     lines += [Line(r.code, Money(-line_links[r.id], currency), party=r.party, memo=r.memo)
               for r in items]
-    fee = sum(line_links.values()) - sum(b.amount for b in banks)
-    if fee:
-        lines.append(Line(fee_account, Money(fee, currency), memo="bank fee"))
+    short = sum(line_links.values()) - sum(b.amount for b in banks)
+    fx = -short if head.kind == "fx" else 0
+    lines += _difference_lines(currency, short + fx, fee_account, fx, fx_account)
     first = min(banks, key=lambda b: b.id)
     return ledger.post(Entry(
         date=max(b.booking_date for b in banks), lines=tuple(lines),
@@ -311,12 +429,14 @@ def undo(ledger: Ledger, reconciliation_id: int) -> int | None:
         if head.entry_id is not None:
             reversal = ledger.reverse(
                 head.entry_id, memo=f"Undo bank reconciliation {reconciliation_id}", conn=conn)
-        bank_ids = [lk.bank_line_id for lk in _links(conn, reconciliation_id)
-                    if lk.bank_line_id is not None]
+        links = _links(conn, reconciliation_id)
+        bank_ids = [lk.bank_line_id for lk in links if lk.bank_line_id is not None]
         conn.execute(update(reconciliations).where(
             reconciliations.c.id == reconciliation_id).values(
             status="undone", decided_at=func.now()))
         conn.execute(update(bank_lines).where(
             bank_lines.c.id.in_(bank_ids), bank_lines.c.status == "reconciled").values(
             status="unreconciled"))
+        queue_invoice_writebacks(conn, (lk.journal_line_id for lk in links
+                                        if lk.journal_line_id is not None))
         return reversal

@@ -2,7 +2,9 @@
 
 Evidence and its weight:
 
-* amount: exact (45), within the fee tolerance (35), a sum of several items (40);
+* amount: exact (45), within the fee tolerance (35), a sum of several items (40),
+  an item in another currency within the exchange tolerance (30), a part of one
+  item that the line names (20);
 * reference: an item's document number, external id or memo token in the bank
   text or end-to-end id (35; 20 when only some items of a group are named);
 * counterparty name: rapidfuzz ``token_set_ratio`` of normalized names, legal
@@ -11,18 +13,29 @@ Evidence and its weight:
 
 A proposal may be accepted automatically only with amount evidence AND (a
 reference OR a strong name within the date window) AND when no other candidate
-for the line comes close (``MARGIN``).
+for the line comes close (``MARGIN``). A part payment and an exchange difference
+need the reference.
+
+Kinds: ``book`` (a line already on the bank account), ``item`` and ``group`` (one
+or several open items settled in full, less a bank fee), ``partial`` (the line
+pays part of one item; the next lines pay the rest) and ``fx`` (an item booked in
+another currency, paid at another rate: the difference is realized). Lines
+nothing matched may still be booked by a bank rule (kind ``rule``, see ``rules``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
 from ledgerbridge.money import format_minor
 from ledgerbridge.reconcile.candidates import BankLine, Candidates, Item, normalize_name
+
+if TYPE_CHECKING:
+    from ledgerbridge.reconcile.rules import BankRule
 
 __all__ = [
     "FeePolicy",
@@ -48,16 +61,24 @@ class FeePolicy:
     """How much a bank line may fall short of its items as a bank fee (to 6650).
 
     The fee may reach ``max_bps`` basis points of the amount or ``max_minor`` minor
-    units, whichever is larger; ``account`` receives it.
+    units, whichever is larger; ``account`` receives it. An item booked in another
+    currency may be paid up to ``fx_bps`` off its booked value; the difference goes
+    to ``fx_account``.
     """
 
     max_bps: int = 300
     max_minor: int = 500
     account: str = "6650"
+    fx_bps: int = 500  # how far a foreign item's value may move between booking and payment
+    fx_account: str | None = None  # realized differences; None: the mapping's fx_gain_loss
 
     def limit(self, amount: int) -> int:
         """The largest fee tolerated on ``amount`` (minor units)."""
         return max(self.max_minor, abs(amount) * self.max_bps // 10_000)
+
+    def fx_limit(self, amount: int) -> int:
+        """The largest exchange difference tolerated on ``amount`` (minor units)."""
+        return abs(amount) * self.fx_bps // 10_000
 
 
 @dataclass(slots=True)
@@ -72,11 +93,21 @@ class Proposal:
     reasons: list[str]
     evidence: bool  # amount and (reference or strong name + date)
     has_ref: bool
+    rule: BankRule | None = None  # kind "rule": the bank rule that books the line
 
     @property
     def key(self) -> frozenset[int]:
         """The journal lines it links, as a set."""
         return frozenset(i.line_id for i in self.items)
+
+    def settles(self, item: Item) -> int:
+        """How much of ``item`` (functional minor units) the match settles."""
+        return self.bank.amount if self.kind == "partial" else item.open
+
+    @property
+    def exchange_difference(self) -> int:
+        """The realized exchange gain (positive) or loss of an ``fx`` match."""
+        return self.bank.amount - self.items[0].open if self.kind == "fx" else 0
 
 
 def name_score(a: str | None, b: str | None) -> int:
@@ -101,7 +132,15 @@ def _score(bank: BankLine, kind: str, items: list[Item], policy: FeePolicy) -> P
     total = items[0].open if single else sum(i.open for i in items)
     fee = total - bank.amount
     reasons: list[str] = []
-    if fee == 0:
+    if kind == "partial":
+        fee, points = 0, 20
+        reasons.append(f"part payment: {format_minor(bank.amount, bank.currency)} of "
+                       f"{format_minor(total, bank.currency)} open")
+    elif kind == "fx":
+        reasons.append(f"exchange difference {format_minor(-fee, bank.currency)} on an item "
+                       f"in {items[0].currency}")
+        fee, points = 0, 30
+    elif fee == 0:
         points = 40 if len(items) > 1 else 45
         reasons.append("amount exact" if len(items) == 1
                        else f"amount = sum of {len(items)} items")
@@ -126,22 +165,29 @@ def _score(bank: BankLine, kind: str, items: list[Item], policy: FeePolicy) -> P
     reasons.append(f"{days} day{'s' if days != 1 else ''} apart")
     if kind == "book":
         reasons.append(f"already in the book on {items[0].account}")
-    evidence = (fee == 0 or 0 < fee <= policy.limit(total)) and (
-        has_ref or (name >= STRONG_NAME and days <= 5))
+    if kind in ("partial", "fx"):
+        evidence = has_ref
+    else:
+        evidence = (fee == 0 or 0 < fee <= policy.limit(total)) and (
+            has_ref or (name >= STRONG_NAME and days <= 5))
     return Proposal(bank, kind, items, fee, min(100, points), reasons, evidence, has_ref)
 
 
-def _parties(bank: BankLine, cands: Candidates, hint: set[str]) -> list[str]:
+def _parties(bank: BankLine, cands: Candidates, hint: set[str] | frozenset[str]) -> list[str]:
     """Parties whose name resembles the bank line's counterparty (best first, at most 3)."""
     counterparty = bank.counterparty or bank.description
     if not counterparty or not hint:
         return []
-    names = sorted(hint)  # a stable order: ties resolve the same way every run
-    norm = cands.norm
-    best = process.extract(normalize_name(counterparty),
-                           [norm.get(p) or normalize_name(p) for p in names],
-                           scorer=fuzz.token_set_ratio, score_cutoff=NAME_FLOOR, limit=3)
-    return [names[k] for _, _, k in best]
+    key = (counterparty, frozenset(hint))
+    found = cands.party_cache.get(key)
+    if found is None:
+        names = sorted(hint)  # a stable order: ties resolve the same way every run
+        norm = cands.norm
+        best = process.extract(normalize_name(counterparty),
+                               [norm.get(p) or normalize_name(p) for p in names],
+                               scorer=fuzz.token_set_ratio, score_cutoff=NAME_FLOOR, limit=3)
+        found = cands.party_cache[key] = [names[k] for _, _, k in best]
+    return found
 
 
 def _subsets(items: list[Item], low: int, high: int) -> list[list[Item]]:
@@ -205,8 +251,14 @@ def propose(bank: BankLine, cands: Candidates, policy: FeePolicy) -> list[Propos
         add("item", [item])
     limit = policy.limit(bank.amount)
     for item in referenced.values():
-        if 0 < item.open - bank.amount <= limit:
+        short = (item.open - bank.amount) * (1 if bank.amount > 0 else -1)
+        if item.currency != bank.currency:
+            if item.open != bank.amount and abs(short) <= policy.fx_limit(item.open):
+                add("fx", [item])
+        elif 0 < item.open - bank.amount <= limit:
             add("item", [item])
+        elif short > limit and len(referenced) == 1:
+            add("partial", [item])
     by_party: dict[str, list[Item]] = {}
     for item in referenced.values():
         by_party.setdefault(item.party or "", []).append(item)

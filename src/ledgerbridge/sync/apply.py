@@ -21,12 +21,13 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from ledgerbridge.documents import Document, parse_document
 from ledgerbridge.ledger import Entry, Ledger, Lineage
-from ledgerbridge.store.tables import documents
-from ledgerbridge.sync.errors import MissingDependency
+from ledgerbridge.store.tables import connections, documents
+from ledgerbridge.sync.errors import FatalError, MissingDependency
 from ledgerbridge.sync.inbox import release_waiting
+from ledgerbridge.sync.settlement import document_writebacks
 
-__all__ = ["Applied", "Command", "Lookup", "Rules", "apply_document", "document_key",
-           "make_lookup"]
+__all__ = ["SHARED_TYPES", "Applied", "Command", "Lookup", "Rules", "apply_document",
+           "document_key", "make_lookup"]
 
 VOID_STATUSES = frozenset({"void", "voided", "deleted"})
 
@@ -67,6 +68,9 @@ class Rules(Protocol):
 
     def commands_for(self, document: Document, lookup: Lookup) -> list[Command]:
         """Write-back commands that posting ``document`` triggers."""
+
+    def derived_for(self, document: Document, lookup: Lookup) -> list[Document]:
+        """Documents that ``document`` gives rise to (a won deal's invoice), applied after it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +123,12 @@ def apply_document(
     *,
     inbox_id: int | None = None,
     lookup: Lookup,
+    derived: bool = False,
 ) -> tuple[Applied, list[Command]]:
-    """Store one document version and bring the ledger in line with it."""
+    """Store one document version and bring the ledger in line with it.
+
+    ``derived`` marks a document the ledger made from another (a won deal's invoice).
+    """
     source = document.source
     _lock_object(conn, connection_id, document.type, source.external_id)
     content_hash = _content_hash(document)
@@ -168,7 +176,15 @@ def apply_document(
             entry_id = ledger.post(entry, conn=conn)
             conn.execute(_SET_ENTRY, {"doc_id": doc_id, "v_entry_id": entry_id})
         commands = rules.commands_for(document, lookup)
+        commands += document_writebacks(conn, connection_id, document, rules, lookup,
+                                        derived=derived)
+        for made in rules.derived_for(document, lookup):
+            commands += apply_document(conn, ledger, connection_id, made, rules,
+                                       inbox_id=inbox_id, lookup=lookup, derived=True)[1]
     release_waiting(conn, connection_id, document_key(document.type, source.external_id))
+    if document.type in SHARED_TYPES:  # others may wait for it by id or by number
+        for name in {source.external_id, getattr(document, "number", None)} - {None}:
+            release_waiting(conn, None, document_key(document.type, name))
     outcome = ("voided" if voiding else "unchanged" if unchanged
                else "replaced" if current is not None else "posted" if entry_id else "stored")
     return Applied(doc_id, entry_id, reversed_id, outcome), commands
@@ -204,14 +220,41 @@ def _insert(conn, connection_id, document, version, content_hash, status, inbox_
     }).scalar_one()
 
 
+SHARED_TYPES = frozenset({"invoice", "credit_note", "bill"})
+"""Open items another system may settle: a Stripe charge paying a CRM deal's invoice."""
+
+
 def make_lookup(conn: Connection, connection_id: int) -> Lookup:
-    """A lookup of current documents of one connection, raising MissingDependency."""
+    """A lookup of current documents, raising MissingDependency when there is none.
+
+    A document of the same connection wins. Invoices, credit notes and bills are
+    also found on the entity's other connections, by external id or by number, since
+    a processor names the invoice it was paid for by the number printed on it.
+    """
 
     def lookup(type_: str, external_id: str) -> Document:
         row = conn.execute(_CURRENT, {"connection_id": connection_id, "type": type_,
                                       "external_id": external_id}).first()
+        if row is None and type_ in SHARED_TYPES:
+            row = _elsewhere(conn, connection_id, type_, external_id)
         if row is None:
             raise MissingDependency(document_key(type_, external_id))
         return parse_document(row.data)
 
     return lookup
+
+
+def _elsewhere(conn: Connection, connection_id: int, type_: str, key: str):  # noqa: ANN202
+    """The one current document of another connection of the entity known as ``key``."""
+    entity = select(connections.c.entity_id).where(connections.c.id == connection_id)
+    siblings = select(connections.c.id).where(connections.c.entity_id == entity.scalar_subquery())
+    named = f'"number":{json.dumps(key)}'  # as the stored (compact) JSON spells it
+    rows = conn.execute(select(documents).where(
+        documents.c.connection_id.in_(siblings), documents.c.type == type_,
+        documents.c.status == "current",
+        (documents.c.external_id == key) | documents.c.data.contains(named, autoescape=True),
+    ).limit(2)).all()
+    if len(rows) > 1:
+        raise FatalError(f"{type_} {key!r} is ambiguous: several connections have one by "
+                         "that id or number; name it by the connection's own id")
+    return rows[0] if rows else None

@@ -139,20 +139,19 @@ def backoff(attempts: int, *, base: float = 2.0, cap: float = 3600.0) -> dt.time
     return dt.timedelta(seconds=random.uniform(ceiling / 2, ceiling))
 
 
-def release_waiting(conn: Connection, connection_id: int, key: str) -> int:
-    """Wake the events waiting for ``key`` (e.g. ``charge:ch_1``); returns how many."""
+def release_waiting(conn: Connection, connection_id: int | None, key: str) -> int:
+    """Wake the events of a connection (None: of any) waiting for ``key`` (``charge:ch_1``)."""
+    if connection_id is None:
+        return conn.execute(_RELEASE_ANY, {"b_key": key}).rowcount
     return conn.execute(_RELEASE, {"b_connection": connection_id, "b_key": key}).rowcount
 
 
-_RELEASE = (
-    update(inbox)
-    .where(
-        inbox.c.connection_id == bindparam("b_connection"),
-        inbox.c.depends_on == bindparam("b_key"),
-        inbox.c.status == EventStatus.WAITING.value,
-    )
-    .values(status=EventStatus.RECEIVED.value, depends_on=None, next_attempt_at=None)
-)
+_WAKE = update(inbox).values(status=EventStatus.RECEIVED.value, depends_on=None,
+                             next_attempt_at=None)
+_WAITING_FOR = (inbox.c.depends_on == bindparam("b_key")) & (
+    inbox.c.status == EventStatus.WAITING.value)
+_RELEASE = _WAKE.where(inbox.c.connection_id == bindparam("b_connection"), _WAITING_FOR)
+_RELEASE_ANY = _WAKE.where(_WAITING_FOR)
 
 
 def replay(conn: Connection, *, event_id: int | None = None, connection_id: int | None = None

@@ -1,0 +1,53 @@
+"""Tell the systems invoices came from that a reconciliation paid (or unpaid) them.
+
+Called inside the transaction of ``run``, ``accept`` and ``undo`` with the journal
+lines the reconciliations linked: the invoices behind those lines get their payment
+state computed afresh, and the write-backs their connection's mapping asks for are
+queued in the outbox in the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, select
+
+from ledgerbridge.mapping import MappingError, PostingRules, load_rules
+from ledgerbridge.store.tables import connections
+from ledgerbridge.sync.outbox import enqueue
+from ledgerbridge.sync.settlement import invoices_of_lines, state_writebacks
+
+__all__ = ["queue_invoice_writebacks"]
+
+log = logging.getLogger(__name__)
+
+
+def _rules_with_states(conn: Connection) -> dict[int, PostingRules]:
+    """Connections whose mapping has a write-back for an invoice payment state."""
+    found = {}
+    for id_, name, text in conn.execute(
+            select(connections.c.id, connections.c.name, connections.c.mapping)):
+        try:
+            rules = load_rules(text, source=f"connection {name} mapping")
+        except MappingError as exc:  # its own events fail with this; a run goes on
+            log.warning("no invoice write-backs for %s: %s", name, exc)
+            continue
+        if rules.invoice_states:
+            found[id_] = rules
+    return found
+
+
+def queue_invoice_writebacks(conn: Connection, line_ids: Iterable[int]) -> int:
+    """Queue the invoice write-backs that settling ``line_ids`` triggers; how many."""
+    by_connection = _rules_with_states(conn)
+    if not by_connection:
+        return 0
+    queued = 0
+    for key in invoices_of_lines(conn, line_ids):
+        rules = by_connection.get(key[0])
+        if rules is None:
+            continue
+        for command, document_id in state_writebacks(conn, rules, [key]):
+            queued += enqueue(conn, command, document_id=document_id) is not None
+    return queued
