@@ -202,7 +202,8 @@ async def _accept(
     check = partial(_verify_and_split, connector, incoming)
     try:
         # Small bodies take microseconds: a thread hop would cost more than the work.
-        events = check() if len(incoming.body) <= _INLINE_BYTES else await run_in_threadpool(check)
+        inline = len(incoming.body) <= _INLINE_BYTES and not connector.verifies_remotely
+        events = check() if inline else await run_in_threadpool(check)
     except SignatureError as exc:
         return 401, {"error": str(exc)}
     except MalformedPayload as exc:

@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from ledgerbridge.cli.common import DbOption, EntityOption, console, fail, open_ledger
-from ledgerbridge.connectors.registry import available
+from ledgerbridge.connectors.registry import available, connector_class
 from ledgerbridge.ledger import LedgerError
 from ledgerbridge.mapping import load_rules
 from ledgerbridge.store import make_engine, upgrade
@@ -51,7 +51,7 @@ def serve(
         bool, typer.Option("--with-worker/--no-worker", help="Also process the inbox here.")
     ] = True,
 ) -> None:
-    """Serve the webhook gateway and API (and, by default, a worker thread)."""
+    """Serve the dashboard, webhook gateway and API (and, by default, a worker thread)."""
     import uvicorn
 
     from ledgerbridge.api import create_app
@@ -61,7 +61,8 @@ def serve(
     stop = threading.Event()
     if with_worker:
         threading.Thread(target=SyncRunner.on(engine).run, args=(stop,), daemon=True).start()
-    console.print(f"ledgerbridge listening on http://{host}:{port}  (OpenAPI: /docs)")
+    console.print(f"ledgerbridge listening on http://{host}:{port}  (dashboard: /, "
+                  "OpenAPI: /docs; add a login with `ledgerbridge users add`)")
     try:
         uvicorn.run(create_app(engine), host=host, port=port, log_level="warning")
     finally:
@@ -163,7 +164,7 @@ def connections_add(
     try:
         mapping_text = mapping.read_text(encoding="utf-8") if mapping else None
         if mapping_text is not None:
-            load_rules(mapping_text)
+            load_rules(mapping_text, base=connector_class(system).default_mapping)
         record = add_connection(make_engine(db), name, system, entity=entity,
                                 settings=_settings(setting or []), mapping=mapping_text,
                                 poll_interval=poll_interval)

@@ -117,6 +117,11 @@ class Connector:
     streams: ClassVar[tuple[Stream, ...]] = ()
     secret_fields: ClassVar[tuple[str, ...]] = ()
     """Settings that are secrets: kept apart, never logged or exported."""
+    default_mapping: ClassVar[str | None] = None
+    """Mapping YAML this system starts from, between the built-in defaults and the
+    connection's own mapping (e.g. "card charges that pay no invoice are sales")."""
+    verifies_remotely: ClassVar[bool] = False
+    """Whether ``verify`` calls the vendor (then the gateway runs it off the event loop)."""
 
     def __init__(self, connection: str, settings: Settings) -> None:
         self.connection = connection

@@ -6,6 +6,11 @@ inbox; SQLite: the database write lock) and processes each inside a savepoint. T
 event's status, its documents, its ledger entry and its outbox commands commit
 together; a worker killed at any point leaves its claimed events untouched and
 unlocked for the next worker.
+
+Bank lines (``bank_transaction`` documents, and the batches of a live bank feed
+such as Plaid) go to the bank book, not the ledger; once the transaction has
+committed, the worker reconciles the bank accounts whose lines changed and reads
+the streams that a feed's webhook said have new lines.
 """
 
 from __future__ import annotations
@@ -22,7 +27,11 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, bindparam, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
+from ledgerbridge import reconcile
+from ledgerbridge.connectors.bankfeeds.bankbook import FeedBatch, FeedLine, LiveFeed, store_feed
 from ledgerbridge.connectors.base import Connector, RawEvent
+from ledgerbridge.connectors.registry import connector_class
+from ledgerbridge.documents import Document, validation_problems
 from ledgerbridge.ledger import Ledger, LedgerError
 from ledgerbridge.mapping import load_rules
 from ledgerbridge.money import MoneyError
@@ -31,8 +40,9 @@ from ledgerbridge.store.tables import connections, inbox
 from ledgerbridge.sync.apply import Rules, apply_document, make_lookup
 from ledgerbridge.sync.connections import ConnectionRecord, get_connection
 from ledgerbridge.sync.errors import MissingDependency, RetriableError, SyncError
-from ledgerbridge.sync.inbox import EventStatus, backoff
+from ledgerbridge.sync.inbox import EventStatus, backoff, release_waiting
 from ledgerbridge.sync.outbox import enqueue
+from ledgerbridge.sync.scheduler import poll_connection
 
 __all__ = ["Worker", "WorkerStats", "connection_rules"]
 
@@ -74,8 +84,9 @@ class _Bound:
 
 
 def connection_rules(record: ConnectionRecord, ledger: Ledger) -> Rules:
-    """The posting rules of a connection: its mapping over the defaults, on its ledger."""
-    return load_rules(record.mapping).for_ledger(ledger)
+    """The posting rules of a connection: its mapping over its connector's and the defaults."""
+    base = connector_class(record.system).default_mapping
+    return load_rules(record.mapping, base=base).for_ledger(ledger)
 
 
 @dataclass
@@ -88,14 +99,18 @@ class Worker:
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     stats: WorkerStats = field(default_factory=WorkerStats)
     _bound: dict[int, _Bound] = field(default_factory=dict)
+    _touched: dict[tuple[int, str], Ledger] = field(default_factory=dict)
+    _reads: set[tuple[int, str]] = field(default_factory=set)
 
     def run_once(self) -> int:
         """Claim and process one batch of due events; returns how many were handled."""
         now = dt.datetime.now(dt.UTC)
+        self._touched = {}
         with self.engine.begin() as conn:
             rows = self._claim(conn, now)
             for row in rows:
                 self._process(conn, row, now)
+        self._after_commit()
         return len(rows)
 
     def run_until_idle(self) -> int:
@@ -150,7 +165,12 @@ class Worker:
                              row.object_version)
             lookup = make_lookup(conn, row.connection_id)
             posted = False
-            for document in bound.connector.normalize(event):
+            live = isinstance(bound.connector, LiveFeed)
+            bank: list[Document] = []
+            for document in () if live else bound.connector.normalize(event):
+                if document.type == "bank_transaction":
+                    bank.append(document)
+                    continue
                 applied, commands = apply_document(
                     conn, bound.ledger, row.connection_id, document, bound.rules,
                     inbox_id=row.id, lookup=lookup,
@@ -159,6 +179,8 @@ class Worker:
                 for command in commands:
                     enqueue(conn, command, entry_id=applied.entry_id,
                             document_id=applied.document_id)
+            if live or bank:
+                posted = self._bank_book(conn, bound, row, event, bank) or posted
         except MissingDependency as exc:
             savepoint.rollback()
             dead = row.attempts + 1 >= MAX_WAITS
@@ -185,6 +207,45 @@ class Worker:
             return
         savepoint.commit()
         self._finish(conn, row, EventStatus.POSTED if posted else EventStatus.IGNORED)
+
+    def _bank_book(self, conn: Connection, bound: _Bound, row, event: RawEvent,  # noqa: ANN001
+                   documents: list[Document]) -> bool:
+        """Store bank lines in the bank book; returns whether it changed."""
+        connector = bound.connector
+        if isinstance(connector, LiveFeed):
+            self._reads.update((row.connection_id, s) for s in connector.sync_after(event))
+            batch = connector.feed_batch(event)
+            if batch is None:
+                return False
+            _after_earlier_batches(conn, row)
+        else:
+            batch = FeedBatch(f"{bound.record.name}:inbox:{row.id}", bound.record.system,
+                              row.body, tuple(FeedLine(d) for d in documents))
+        result = store_feed(conn, bound.ledger, batch)
+        for code in result.accounts:
+            self._touched[(bound.ledger.entity.id, code)] = bound.ledger
+        release_waiting(conn, row.connection_id, f"feed-batch:{row.id}")
+        return result.changed
+
+    def _after_commit(self) -> None:
+        """Reconcile the bank accounts that changed; read the streams webhooks asked for."""
+        for (_, code), ledger in sorted(self._touched.items(), key=lambda kv: kv[0]):
+            try:
+                reconcile.run(ledger, account=code)
+            except LedgerError as exc:  # not a bank account, a closed period ...
+                log.info("bank account %s was not reconciled: %s", code, exc)
+            except Exception:  # the lines are stored; the next run reconciles them
+                log.exception("reconciling bank account %s failed", code)
+        self._touched = {}
+        for connection_id, stream in sorted(self._reads):
+            try:
+                polled = poll_connection(self.engine, self._bound[connection_id].record,
+                                         streams=[stream])
+            except Exception:  # the connection's schedule reads the stream later
+                log.exception("reading %s of connection %s failed", stream, connection_id)
+                polled = [stream]
+            if polled:  # else another worker was reading it: read again next round
+                self._reads.discard((connection_id, stream))
 
     def _retry_or_bury(self, conn: Connection, row, now: dt.datetime, error: str) -> None:  # noqa: ANN001
         attempts = row.attempts + 1
@@ -217,6 +278,22 @@ class Worker:
         setattr(self.stats, status.value, getattr(self.stats, status.value) + 1)
 
 
+def _after_earlier_batches(conn: Connection, row) -> None:  # noqa: ANN001
+    """Apply a feed's batches in the order they were read: wait for an unfinished earlier one.
+
+    Workers on PostgreSQL take events in parallel; a batch applied before an earlier
+    one of the same feed could be overwritten by the older facts.
+    """
+    earlier = conn.execute(
+        select(inbox.c.id).where(
+            inbox.c.connection_id == row.connection_id, inbox.c.channel == row.channel,
+            inbox.c.id < row.id,
+            inbox.c.status.in_((*DUE, EventStatus.DEAD.value)))
+        .order_by(inbox.c.id.desc()).limit(1)).scalar()
+    if earlier is not None:
+        raise MissingDependency(f"feed-batch:{earlier}")
+
+
 def _lock_conflict(exc: Exception) -> bool:
     """Whether ``exc`` is a deadlock or serialization failure reported by the database."""
     return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in LOCK_CONFLICTS
@@ -225,9 +302,5 @@ def _lock_conflict(exc: Exception) -> bool:
 def _describe(row, exc: Exception) -> str:  # noqa: ANN001
     what = f"{row.object_type or 'event'} {row.object_id or row.event_id or row.id}"
     if isinstance(exc, ValidationError):
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'document'}: {e['msg']}"
-            for e in exc.errors()
-        )
-        return f"{what}: invalid document: {problems}"
+        return f"{what}: invalid document: {validation_problems(exc)}"
     return f"{what}: {exc}"
