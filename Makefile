@@ -13,13 +13,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Tools the tests check our exports with (hledger); installed from Debian when missing.
+# Tools the tests use from Debian: hledger checks our exports, chromium drives the
+# dashboard's browser tests. Installed when missing and we may (root with apt).
+SYSTEM_TOOLS := hledger chromium
 system-deps:
-	@command -v hledger >/dev/null 2>&1 || { \
+	@missing=""; for tool in $(SYSTEM_TOOLS); do \
+	  command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	    (apt-get install -y -q hledger >/dev/null 2>&1 || \
-	     (apt-get update -q >/dev/null && apt-get install -y -q hledger >/dev/null)); \
-	  else echo "note: install hledger (apt-get install hledger) to run the export checks"; fi; }
+	    (apt-get install -y -q $$missing >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null)); \
+	  else echo "note: install$$missing (apt-get install$$missing) to run every test"; fi; fi
 
 demo: install
 	$(VENV)/bin/ledgerbridge demo

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from ledgerbridge.connectors.webhook import sign
 from ledgerbridge.store.tables import inbox
+from ledgerbridge.web.users import Role, add_user, create_token
 from tests.sync.conftest import SECRET
 from tests.sync.samples import body, invoice
 
@@ -90,11 +91,14 @@ def test_audit_endpoint_walks_entry_to_raw_payload(ledger, hook, gateway):
     payload = body(invoice())
     assert post(gateway, payload).status_code == 202
     Worker(ledger.engine).run_until_idle()
-    trail = httpx.get(f"{gateway}/api/entries/1/audit").json()
+    assert httpx.get(f"{gateway}/api/entries/1/audit").status_code == 401
+    add_user(ledger.engine, "auditor", "long enough", Role.VIEWER)
+    token = {"authorization": f"Bearer {create_token(ledger.engine, 'auditor')}"}
+    trail = httpx.get(f"{gateway}/api/entries/1/audit", headers=token).json()
     assert trail["entry"]["lineage"]["external_id"] == "INV-1"
     assert trail["document"]["data"]["number"] == "INV-1"
     assert trail["raw"]["body"] == payload.decode()
     assert trail["connection"] == {"name": "hook", "system": "webhook"}
     assert sorted(line["amount"] for line in trail["entry"]["lines"]) == [
         "-100.00", "-8.25", "108.25"]
-    assert httpx.get(f"{gateway}/api/entries/999/audit").status_code == 404
+    assert httpx.get(f"{gateway}/api/entries/999/audit", headers=token).status_code == 404

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import Engine, text
 
 from ledgerbridge.api.audit import audit_router
 from ledgerbridge.api.webhooks import webhook_router
+from ledgerbridge.web import Auth, dashboard_app
 
 __all__ = ["create_app"]
 
 
 def create_app(engine: Engine) -> FastAPI:
-    """The ledgerbridge web application on one database."""
+    """The ledgerbridge web application on one database; the dashboard is served at ``/``.
+
+    The webhook gateway and health are open (webhooks carry their own signatures);
+    the REST API needs a bearer token, the dashboard a login.
+    """
     app = FastAPI(title="ledgerbridge", version="0.1.0",
                   description="Webhook gateway and API of the ledgerbridge ledger.")
+    auth = Auth(engine)
     app.include_router(webhook_router(engine))
-    app.include_router(audit_router(engine))
+    app.include_router(audit_router(engine), dependencies=[Depends(auth.api_user)])
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:
@@ -25,4 +31,5 @@ def create_app(engine: Engine) -> FastAPI:
             conn.execute(text("SELECT 1"))
         return {"status": "ok"}
 
+    app.mount("/", dashboard_app(engine, auth=auth))  # last: it answers every other path
     return app

@@ -32,9 +32,12 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "DecimalText",
     "accounts",
+    "api_tokens",
     "bank_imports",
     "bank_lines",
     "connections",
+    "dashboard_secrets",
+    "dashboard_users",
     "documents",
     "entities",
     "inbox",
@@ -327,4 +330,38 @@ reconciliation_links = Table(
     Column("bank_line_id", ForeignKey("bank_lines.id"), index=True),
     Column("journal_line_id", ForeignKey("journal_lines.id"), index=True),
     Column("amount", BigInteger, nullable=False),
+)
+
+# -- dashboard ------------------------------------------------------------------------
+
+dashboard_users = Table(
+    "dashboard_users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("logged_out_at", DateTime(timezone=True)),  # sessions from before are void
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", ForeignKey("dashboard_users.id"), nullable=False, index=True),
+    Column("label", String(100), nullable=False, server_default=""),
+    # SHA-256 of a 256-bit random token: unguessable input needs no slow hash.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_used_at", DateTime(timezone=True)),
+)
+
+dashboard_secrets = Table(
+    "dashboard_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
