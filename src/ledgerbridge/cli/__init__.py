@@ -4,15 +4,19 @@ from ledgerbridge.cli.bank import bank_app
 from ledgerbridge.cli.ledger import app
 from ledgerbridge.cli.mapping import mapping_app
 from ledgerbridge.cli.reconcile import reconcile_app
+from ledgerbridge.cli.sandbox import sandbox
 from ledgerbridge.cli.sync import audit, connections_app, serve, sync_app, worker
+from ledgerbridge.cli.users import users_app
 
 app.command()(serve)
 app.command()(worker)
 app.command()(audit)
+app.command()(sandbox)
 app.add_typer(connections_app, name="connections")
 app.add_typer(sync_app, name="sync")
 app.add_typer(mapping_app, name="mapping")
 app.add_typer(bank_app, name="bank")
 app.add_typer(reconcile_app, name="reconcile")
+app.add_typer(users_app, name="users")
 
 __all__ = ["app"]

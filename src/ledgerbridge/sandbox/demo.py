@@ -145,7 +145,9 @@ def run_demo(directory: Path, console: Console) -> Ledger:
     from ledgerbridge.ledger import reports
     from ledgerbridge.ledger.exports import write_beancount, write_hledger
     from ledgerbridge.report import to_table
+    from ledgerbridge.sandbox.demo_sales import run_sales_demo
     from ledgerbridge.sandbox.demo_sync import run_sync_demo
+    from ledgerbridge.web.users import Role, add_user
 
     directory.mkdir(parents=True, exist_ok=True)
     db_path = directory / "ledgerbridge.db"
@@ -184,6 +186,9 @@ def run_demo(directory: Path, console: Console) -> Ledger:
     console.print(to_table(reports.aging(ledger, "receivable", as_of=LAST_DAY)))
     console.rule("[bold]Syncing: a tool posts documents to the webhook gateway")
     synced_entry = run_sync_demo(ledger, console)
+    console.rule("[bold]The sales loop: HubSpot deal -> invoice -> Stripe -> bank -> \"Paid\"")
+    run_sales_demo(ledger, console)
+    add_user(engine, "demo", "northwind", Role.ADMIN)  # a local sandbox: the password is public
     beancount_file, hledger_file = directory / "books.beancount", directory / "books.journal"
     with beancount_file.open("w", encoding="utf-8") as out:
         write_beancount(ledger, out)
@@ -204,7 +209,11 @@ def run_demo(directory: Path, console: Console) -> Ledger:
         f"  .venv/bin/ledgerbridge period list {db}\n"
         f"  .venv/bin/ledgerbridge audit {synced_entry} {db}\n"
         f"  .venv/bin/ledgerbridge connections status {db}\n"
-        f"  .venv/bin/ledgerbridge serve {db}   # the gateway, OpenAPI at /docs",
+        f"  .venv/bin/ledgerbridge report payouts {db}\n"
+        f"  .venv/bin/ledgerbridge reconcile report --account 1010 {db}\n"
+        f"  .venv/bin/ledgerbridge serve {db}\n"
+        "      then open http://127.0.0.1:8000 and log in as demo / northwind (the dashboard;\n"
+        "      the webhook gateway and OpenAPI at /docs are served there too)",
         highlight=False,
         soft_wrap=True,
     )
