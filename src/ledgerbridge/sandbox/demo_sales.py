@@ -1,15 +1,17 @@
-"""The demo's third act: the sales loop, with HubSpot and Stripe emulated over HTTP.
+"""The demo's third act: the sales loop, with HubSpot, Stripe and the bank emulated.
 
 A deal is won in the CRM; the ledger invoices it and the deal shows "Invoiced". The
 customer pays by card through Stripe, naming the invoice number; the ledger marks
-the invoice paid and the deal shows "Paid". Stripe pays the money out; the bank
-deposit arrives and reconciliation matches it to the payout. Every system is a real
-HTTP server sending signed webhooks to the real gateway.
+the invoice paid and the deal shows "Paid". Stripe pays the money out; the deposit
+arrives on the live bank feed (Plaid's model) and reconciliation matches it to the
+payout. Every system is a real HTTP server sending signed webhooks to the real
+gateway; each step is printed with its time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from contextlib import ExitStack
 
 import httpx
@@ -18,13 +20,11 @@ from rich.table import Table
 
 from ledgerbridge.api import create_app
 from ledgerbridge.api.local import serve_in_thread
-from ledgerbridge.connectors.bankfeeds.bankbook import import_statements
-from ledgerbridge.connectors.bankfeeds.statement import Statement, StatementLine
 from ledgerbridge.connectors.hubspot.emulator import create_emulator as hubspot_emulator
+from ledgerbridge.connectors.plaid.emulator import sandbox_app as bank_emulator
 from ledgerbridge.connectors.stripe.emulator import create_emulator as stripe_emulator
 from ledgerbridge.ledger import Ledger
 from ledgerbridge.money import Money
-from ledgerbridge.reconcile import run as reconcile
 from ledgerbridge.reconcile.payouts import check_payouts
 from ledgerbridge.sandbox.emulators import SandboxOptions
 from ledgerbridge.sync.connections import add_connection
@@ -35,6 +35,7 @@ __all__ = ["run_sales_demo"]
 
 CRM_TOKEN, CRM_SECRET = "pat-demo-token", "hubspot-demo-secret"
 STRIPE_KEY, STRIPE_SECRET = "sk_test_demo", "whsec_demo"
+BANK_SECRET = "plaid-demo-secret"
 STATUS_WRITEBACKS = "writeback:\n" + "".join(
     f"  - {{on: invoice.{state}, connection: source, command: set_invoice_status}}\n"
     for state in ("open", "partially_paid", "paid"))
@@ -64,15 +65,16 @@ class _Crm:
 
 
 def run_sales_demo(ledger: Ledger, console: Console) -> None:
-    """Run the loop and print each step with what the CRM shows."""
+    """Run the loop and print each step with its time and what the CRM shows."""
     entity = ledger.entity.code
     worker = Worker(ledger.engine)
-    steps = Table("step", "ledger", "the deal in HubSpot", title="The sales loop")
+    steps = Table("time", "step", "ledger", "the deal in HubSpot", title="The sales loop")
 
     def settle(step: str, ledger_says: str) -> None:
         worker.run_until_idle()
         deliver_due(ledger.engine)
-        steps.add_row(step, ledger_says, crm.deal_status(deal))
+        steps.add_row(dt.datetime.now().strftime("%H:%M:%S.%f")[:-3], step, ledger_says,
+                      crm.deal_status(deal))
 
     with ExitStack() as stack:
         gateway = stack.enter_context(serve_in_thread(create_app(ledger.engine)))
@@ -80,6 +82,8 @@ def run_sales_demo(ledger: Ledger, console: Console) -> None:
             CRM_TOKEN, f"{gateway}/webhooks/hubspot", CRM_SECRET))))
         stripe_url = stack.enter_context(serve_in_thread(stripe_emulator(SandboxOptions(
             STRIPE_KEY, f"{gateway}/webhooks/stripe", STRIPE_SECRET, seed=11))))
+        bank_url = stack.enter_context(serve_in_thread(bank_emulator(SandboxOptions(
+            BANK_SECRET, f"{gateway}/webhooks/bank", seed=11))))
         client = stack.enter_context(httpx.Client(timeout=30))
         add_connection(ledger.engine, "hubspot", "hubspot", entity=entity,
                        mapping=STATUS_WRITEBACKS, settings={
@@ -87,6 +91,14 @@ def run_sales_demo(ledger: Ledger, console: Console) -> None:
                            "base_url": crm_url})
         add_connection(ledger.engine, "stripe", "stripe", entity=entity, settings={
             "api_key": STRIPE_KEY, "webhook_secret": STRIPE_SECRET, "base_url": stripe_url})
+        bank = client.get(f"{bank_url}/_emulator/state").json()
+        item = bank["default_item"]
+        add_connection(ledger.engine, "bank", "plaid", entity=entity, settings={
+            "client_id": bank["client_id"], "secret": BANK_SECRET,
+            "access_token": item["access_token"], "item_id": item["item_id"],
+            "base_url": bank_url,  # the first account is the checking account, 1010
+            "accounts": {acct: ("1010" if i == 0 else None)
+                         for i, acct in enumerate(item["accounts"])}})
         crm = _Crm(crm_url, client)
         company = crm.create("companies", name="Blue Harbor Cafe", domain="blueharbor.example")
         deal = crm.create("deals", {"companies": [company]}, dealname="Cafe fit-out",
@@ -99,30 +111,34 @@ def run_sales_demo(ledger: Ledger, console: Console) -> None:
                      json={"properties": {"dealstage": "closedwon"}}).raise_for_status()
         settle("deal won", f"invoice INV-{deal} posted: 2400.00 receivable")
         stripe_api = {"authorization": f"Bearer {STRIPE_KEY}"}
+        paid_in = 0.0
         for cents in (100000, 140000):
+            started = time.monotonic()
             client.post(f"{stripe_url}/v1/charges", headers=stripe_api, data={
                 "amount": cents, "currency": "usd", "description": "Blue Harbor Cafe",
                 "metadata[invoice]": f"INV-{deal}"}).raise_for_status()
             settle(f"card payment {Money(cents, 'USD').text()}",
                    "payment applied to the invoice, fee to 6600, net to clearing")
+            paid_in = time.monotonic() - started
         payout = client.post(f"{stripe_url}/v1/payouts", headers=stripe_api, data={
             "amount": _available(client, stripe_url, stripe_api), "currency": "usd"}).json()
         client.post(f"{stripe_url}/_emulator/payouts/{payout['id']}/settle",
                     headers=stripe_api, data={"outcome": "paid"}).raise_for_status()
         settle(f"Stripe payout {Money(payout['amount'], 'USD').text()}",
                "clearing -> funds in transit (1160)")
-    arrival = dt.datetime.fromtimestamp(payout["arrival_date"], dt.UTC).date()
-    deposit = StatementLine(arrival, Money(payout["amount"], "USD"),
-                            "STRIPE TRANSFER", counterparty="Stripe",
-                            bank_reference=f"DEP-{payout['id']}")
-    statement = Statement("demo-checking", "USD", (deposit,), format="demo")
-    import_statements(ledger, "1010", [statement], file_name="deposit.txt",
-                      content=b"demo deposit")
-    matched = reconcile(ledger, account="1010")
+        arrival = dt.datetime.fromtimestamp(payout["arrival_date"], dt.UTC).date()
+        deposit = Money(payout["amount"], "USD").text()
+        client.post(f"{bank_url}/_emulator/transactions/add", json={
+            "client_id": bank["client_id"], "secret": BANK_SECRET,
+            "access_token": item["access_token"], "amount": f"-{deposit}",  # negative: in
+            "date": arrival.isoformat(), "name": "STRIPE TRANSFER",
+            "merchant_name": "Stripe"}).raise_for_status()
+        settle("deposit on the bank feed", "bank line stored and reconciled to the payout")
     landed = [c for c in check_payouts(ledger) if c.landed_on is not None]
-    steps.add_row("bank deposit arrives", f"reconciled automatically: {matched.auto_accepted} "
-                  f"line(s); payouts landed: {len(landed)}", "")
     console.print(steps)
+    console.print(f"From the last card payment to \"Paid\" in HubSpot: {paid_in:.2f} s. "
+                  f"Payouts landed in the bank: {len(landed)} of {len(check_payouts(ledger))}.",
+                  highlight=False)
 
 
 def _available(client: httpx.Client, url: str, headers: dict[str, str]) -> int:
