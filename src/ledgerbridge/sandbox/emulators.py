@@ -14,7 +14,8 @@ from typing import Any
 
 __all__ = ["EMULATED", "SandboxOptions", "emulator_app"]
 
-EMULATED = ("hubspot", "paypal", "plaid", "salesforce", "shopify", "stripe")
+EMULATED = ("hubspot", "paypal", "plaid", "quickbooks", "salesforce", "shopify", "stripe",
+            "xero")
 """Systems that have an emulator."""
 
 

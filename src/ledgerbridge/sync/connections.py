@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
 from ledgerbridge.connectors.base import Connector
+from ledgerbridge.connectors.oauth import OAuthConnector
 from ledgerbridge.connectors.registry import build, connector_class
 from ledgerbridge.ledger import LedgerError
 from ledgerbridge.store.tables import connections, entities
@@ -31,10 +32,15 @@ class ConnectionRecord:
     mapping: str | None
     poll_interval: int | None
     enabled: bool
+    engine: Engine | None = field(default=None, compare=False)
+    """The database it was read from (connectors keeping OAuth tokens there need it)."""
 
     def connector(self) -> Connector:
         """The connector object for this connection."""
-        return build(self.system, self.name, {**self.settings, **self.secrets})
+        connector = build(self.system, self.name, {**self.settings, **self.secrets})
+        if isinstance(connector, OAuthConnector):
+            connector.database = self.engine
+        return connector
 
     def __repr__(self) -> str:
         return f"ConnectionRecord(name={self.name!r}, system={self.system!r})"
@@ -46,12 +52,12 @@ def _query():
     )
 
 
-def _record(row: Any) -> ConnectionRecord:
+def _record(row: Any, engine: Engine) -> ConnectionRecord:
     return ConnectionRecord(
         id=row.id, name=row.name, system=row.system, entity=row.entity,
         entity_id=row.entity_id, settings=json.loads(row.settings),
         secrets=json.loads(row.secrets), mapping=row.mapping,
-        poll_interval=row.poll_interval, enabled=row.enabled,
+        poll_interval=row.poll_interval, enabled=row.enabled, engine=engine,
     )
 
 
@@ -88,12 +94,12 @@ def get_connection(conn: Connection, name: str) -> ConnectionRecord:
     row = conn.execute(_query().where(connections.c.name == name)).first()
     if row is None:
         raise LedgerError(f"no connection {name!r}")
-    return _record(row)
+    return _record(row, conn.engine)
 
 
 def list_connections(conn: Connection) -> list[ConnectionRecord]:
     """Every connection, by name."""
-    return [_record(r) for r in conn.execute(_query().order_by(connections.c.name))]
+    return [_record(r, conn.engine) for r in conn.execute(_query().order_by(connections.c.name))]
 
 
 def remove_connection(engine: Engine, name: str) -> None:

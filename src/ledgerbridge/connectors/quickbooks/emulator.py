@@ -1,0 +1,191 @@
+"""A local QuickBooks Online company speaking the v3 JSON API, for tests and the sandbox.
+
+API routes: ``POST /oauth2/v1/tokens/bearer`` (authorization_code and refresh_token
+grants, HTTP Basic client credentials, refresh tokens rotated on every use);
+``/v3/company/{realm}/query`` (GET ``?query=`` or POST text), ``/cdc``, read by id,
+and create/update of the entities in :data:`ENTITIES` with SyncToken concurrency and
+``requestid`` idempotency. Errors are Intuit ``Fault`` bodies; throttling is 429.
+
+Every change is sent to ``options.webhook_url`` as an ``eventNotifications`` body
+signed with ``intuit-signature`` (base64 HMAC-SHA256 under the verifier token).
+Test-control routes under ``/_emulator`` change records as a user would, issue
+authorization codes, reset the company, expire access tokens and inject faults: throttling, and a
+write that is saved and then times out or fails (an uncertain outcome).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Annotated, Any
+
+import httpx
+from fastapi import FastAPI, Header, Query, Request
+from fastapi.responses import Response
+
+from ledgerbridge.connectors.quickbooks.company import ENTITIES, Company, QboFault, stamp
+from ledgerbridge.connectors.quickbooks.wire import dumps, loads, sign
+from ledgerbridge.sandbox.emulators import SandboxOptions
+
+__all__ = ["CLIENT_ID", "REALM_ID", "create_emulator", "sandbox_app"]
+
+CLIENT_ID = "ABsandboxClientId"
+REALM_ID = "9130357000000001"
+_BY_PATH = {name.lower(): name for name in ENTITIES}
+
+
+def sandbox_app(options: SandboxOptions) -> FastAPI:
+    """The emulator for ``ledgerbridge sandbox quickbooks``.
+
+    ``api_key`` is the app's client secret (client id :data:`CLIENT_ID`), and
+    ``webhook_secret`` its webhook verifier token.
+    """
+    return create_emulator(options)
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(dumps(body), status_code=status, media_type="application/json")
+
+
+def create_emulator(options: SandboxOptions, *, realm_id: str = REALM_ID,
+                    write_timeout: float = 2.0) -> FastAPI:
+    """The emulator app; ``app.state.company`` is the company behind it."""
+    company = Company(realm_id, CLIENT_ID, options.api_key, options.webhook_secret)
+    app = FastAPI(title="QuickBooks Online emulator")
+    app.state.company = company
+
+    @app.exception_handler(QboFault)
+    async def _fault(_request: Request, exc: QboFault) -> Response:
+        if exc.code == "invalid_grant":
+            return _json({"error": "invalid_grant"}, exc.status)
+        return _json(exc.body(), exc.status)
+
+    def notify(changes: list[tuple[str, dict[str, Any], str]]) -> None:
+        if not options.webhook_url or not changes:
+            return
+        entities = [{"name": entity, "id": record["Id"], "operation": operation,
+                     "lastUpdated": record["MetaData"]["LastUpdatedTime"]}
+                    for entity, record, operation in changes]
+        body = dumps({"eventNotifications": [{"realmId": realm_id,
+                                              "dataChangeEvent": {"entities": entities}}]})
+        httpx.post(options.webhook_url, content=body, timeout=30,
+                  headers={"content-type": "application/json",
+                           "intuit-signature": sign(body.encode(), company.verifier_token)})
+
+    def authorize(realm: str, authorization: str | None) -> None:
+        if realm != realm_id:
+            raise QboFault(403, "3100", "ApplicationAuthorizationFailed",
+                           f"realm {realm} is not authorized", "AUTHORIZATION")
+        token = (authorization or "").removeprefix("Bearer ").strip()
+        if token not in company.access_tokens:
+            raise QboFault(401, "3200", "message=AuthenticationFailed; errorCode=003200; "
+                           "statusCode=401", "", "AUTHENTICATION")
+        with company.lock:
+            if company.throttled > 0:
+                company.throttled -= 1
+                raise QboFault(429, "3001", "message=ThrottleExceeded; errorCode=003001; "
+                               "statusCode=429", "The request limit was reached.  Try again "
+                               "later", "SERVICE")
+
+    @app.post("/oauth2/v1/tokens/bearer")
+    async def token(request: Request) -> Response:
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        auth = httpx.BasicAuth(company.client_id, company.client_secret)
+        expected = next(auth.auth_flow(httpx.Request("POST", "/"))).headers["authorization"]
+        if request.headers.get("authorization") != expected:
+            return _json({"error": "invalid_client"}, 401)
+        return _json(company.grant(form))
+
+    @app.api_route("/v3/company/{realm}/query", methods=["GET", "POST"])
+    async def query(realm: str, request: Request,
+                    authorization: Annotated[str | None, Header()] = None) -> Response:
+        authorize(realm, authorization)
+        text = request.query_params.get("query") or (await request.body()).decode()
+        return _json({"QueryResponse": company.query(text), "time": stamp(_now())})
+
+    @app.get("/v3/company/{realm}/cdc")
+    async def cdc(realm: str, entities: str, changed_since: Annotated[str, Query(
+                  alias="changedSince")], authorization: Annotated[str | None, Header()] = None
+                  ) -> Response:
+        authorize(realm, authorization)
+        since = dt.datetime.fromisoformat(changed_since)
+        since = since if since.tzinfo else since.replace(tzinfo=dt.UTC)
+        answers = company.changed_since(entities.split(","), since)
+        return _json({"CDCResponse": [{"QueryResponse": answers}], "time": stamp(_now())})
+
+    @app.get("/v3/company/{realm}/{entity}/{entity_id}")
+    async def read(realm: str, entity: str, entity_id: str,
+                   authorization: Annotated[str | None, Header()] = None) -> Response:
+        authorize(realm, authorization)
+        name = _entity(entity)
+        return _json({name: company.get(name, entity_id), "time": stamp(_now())})
+
+    @app.post("/v3/company/{realm}/{entity}")
+    async def save(realm: str, entity: str, request: Request,
+                   authorization: Annotated[str | None, Header()] = None) -> Response:
+        authorize(realm, authorization)
+        name = _entity(entity)
+        request_id = request.query_params.get("requestid")
+        body = loads(await request.body())
+        with company.lock:
+            if request_id and request_id in company.answered:
+                status, answered = company.answered[request_id]
+                return _json(answered, status)
+            operation = "Update" if "Id" in body else "Create"
+            record = company.save(name, body)
+            answer = {name: record, "time": stamp(_now())}
+            if request_id:
+                company.answered[request_id] = (200, answer)
+            failure = company.after_write.pop(0) if company.after_write else None
+        notify([(name, record, operation)])
+        if failure == "timeout":
+            await asyncio.sleep(write_timeout)
+        elif failure == "error":
+            return _json(QboFault(503, "10000", "An application error has occurred while "
+                                  "processing your request", "", "SystemFault").body(), 503)
+        return _json(answer)
+
+    # -- test control ------------------------------------------------------------------
+
+    @app.post("/_emulator/entities/{entity}")
+    async def user_save(entity: str, request: Request) -> Response:
+        body = loads(await request.body())
+        name = _entity(entity)
+        record = company.save(name, body)
+        notify([(name, record, "Update" if "Id" in body else "Create")])
+        return _json(record)
+
+    @app.post("/_emulator/reset")
+    async def reset() -> Response:
+        company.reset()
+        return _json({"reset": True})
+
+    @app.post("/_emulator/codes")
+    async def code() -> Response:
+        return _json({"code": company.issue_code(), "realmId": realm_id})
+
+    @app.post("/_emulator/expire")
+    async def expire() -> Response:
+        company.expire_access_tokens()
+        return _json({"expired": True})
+
+    @app.post("/_emulator/faults")
+    async def faults(request: Request) -> Response:
+        wanted = loads(await request.body())
+        with company.lock:
+            company.throttled = int(wanted.get("throttle", company.throttled))
+            company.after_write.extend(wanted.get("after_write", ()))
+        return _json({"throttle": company.throttled, "after_write": company.after_write})
+
+    return app
+
+
+def _entity(path: str) -> str:
+    name = _BY_PATH.get(path.lower())
+    if name is None:
+        raise QboFault(400, "4000", "Unsupported entity", path)
+    return name
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
