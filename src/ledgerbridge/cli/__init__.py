@@ -1,6 +1,7 @@
 """The ``ledgerbridge`` command line: one module per area, joined here."""
 
 from ledgerbridge.cli.bank import bank_app
+from ledgerbridge.cli.documents import documents_app
 from ledgerbridge.cli.ledger import app
 from ledgerbridge.cli.mapping import mapping_app
 from ledgerbridge.cli.reconcile import reconcile_app
@@ -16,6 +17,7 @@ app.add_typer(connections_app, name="connections")
 app.add_typer(sync_app, name="sync")
 app.add_typer(mapping_app, name="mapping")
 app.add_typer(bank_app, name="bank")
+app.add_typer(documents_app, name="documents")
 app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(users_app, name="users")
 

@@ -365,3 +365,31 @@ dashboard_secrets = Table(
     Column("value", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
+# -- document intake --------------------------------------------------------------------
+
+intake_documents = Table(
+    "intake_documents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entity_id", ForeignKey("entities.id"), nullable=False),
+    # The original file, addressed by its SHA-256 and never changed once stored.
+    Column("sha256", String(64), nullable=False),
+    Column("file_name", String(255), nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("format", String(32)),
+    Column("status", String(16), nullable=False),
+    Column("findings", Text, nullable=False, server_default="[]"),
+    Column("document", Text),
+    Column("number", String(255)),
+    Column("seller", String(255)),
+    Column("vendor", String(255)),  # VAT id, else legal id, else name: duplicates by number
+    Column("currency", String(3)),
+    Column("total", BigInteger),
+    Column("entry_id", ForeignKey("journal_entries.id")),
+    UniqueConstraint("entity_id", "sha256"),
+    Index("ix_intake_documents_entity_status", "entity_id", "status"),
+)
