@@ -28,17 +28,21 @@ def usd(text: str) -> Money:
     return Money.parse(text, "USD")
 
 
-def synced_invoice(site: str, ledger: Ledger) -> None:
-    """INV-1 for 108.25 sent by the "shop" connection and posted by a worker."""
-    document = {
-        "type": "invoice", "number": "INV-1", "issue_date": "2026-02-01",
+def invoice_body(number: str, issue_date: str = "2026-02-01") -> bytes:
+    """A canonical invoice for 108.25 (consulting plus Texas tax) from "shop", as JSON."""
+    return json.dumps({
+        "type": "invoice", "number": number, "issue_date": issue_date,
         "due_date": "2026-03-03", "currency": "USD", "status": "open",
-        "source": {"connection": "shop", "object_type": "invoice", "external_id": "INV-1"},
+        "source": {"connection": "shop", "object_type": "invoice", "external_id": number},
         "customer": {"external_id": "acme", "name": "Acme Corp"},
         "lines": [{"description": "Consulting", "amount": "100.00",
                    "tax_lines": [{"jurisdiction": "US-TX", "amount": "8.25"}]}],
-    }
-    body = json.dumps(document).encode()
+    }).encode()
+
+
+def synced_invoice(site: str, ledger: Ledger) -> None:
+    """INV-1 sent by the "shop" connection and posted by a worker."""
+    body = invoice_body("INV-1")
     answer = httpx.post(f"{site}/webhooks/shop", content=body, headers={
         "content-type": "application/json", "x-ledgerbridge-signature": sign(body, SECRET)})
     assert answer.status_code == 202, answer.text
@@ -64,10 +68,11 @@ def bank_line(ledger: Ledger, amount: str, text: str, counterparty: str, *,
             review_reason=reason)).inserted_primary_key[0]
 
 
-def dead_event(ledger: Ledger, connection_id: int, event_id: str = "evt-dead") -> int:
+def dead_event(ledger: Ledger, connection_id: int, event_id: str = "evt-dead",
+               body: bytes = b'{"type": "invoice"}') -> int:
     with ledger.engine.begin() as conn:
         (stored,) = store_events(conn, connection_id, Channel.WEBHOOK,
-                                 [RawEvent(b'{"type": "invoice"}', event_id=event_id)],
+                                 [RawEvent(body, event_id=event_id)],
                                  status=EventStatus.DEAD,
                                  error="no account 9999 in the chart")
     return stored.id

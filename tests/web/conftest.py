@@ -1,13 +1,15 @@
-"""Fixtures for the dashboard: users of each role and the app on a real port."""
+"""Fixtures for the dashboard: users of each role, the app on a real port, a browser."""
 
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from argon2 import PasswordHasher
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from ledgerbridge.api import create_app
 from ledgerbridge.api.local import serve_in_thread
@@ -17,6 +19,9 @@ from ledgerbridge.web.users import Role, add_user
 PASSWORD = "correct horse battery"
 # For tests of HTTP behaviour alone: what touches the database runs on both.
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+CHROMIUM = "/usr/bin/chromium"
+needs_chromium = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
+                                    reason=f"Debian's chromium is not installed at {CHROMIUM}")
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -78,3 +83,26 @@ def viewer(site) -> Iterator[httpx.Client]:
     client = log_in(site, "viewer")
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Debian Chromium, shared by every browser test."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield browser
+        browser.close()
+
+
+def open_as(browser: Browser, site: str, name: str, path: str, **context: object) -> Page:
+    """A page in a new browser context: ``path`` asks for a login, ``name`` logs in."""
+    page = browser.new_context(base_url=site, accept_downloads=True, **context).new_page()
+    page.set_default_timeout(5000)
+    page.clock.install()
+    page.goto(path)
+    assert page.url.startswith(f"{site}/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{site}{path}")
+    return page

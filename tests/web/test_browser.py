@@ -1,49 +1,24 @@
 """The dashboard in headless Chromium: what a person does with a keyboard and a mouse."""
 
 import re
-import shutil
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import select
 
-from ledgerbridge.store.tables import reconciliations
-from tests.web.books import dead_event, seed
-from tests.web.conftest import PASSWORD, sqlite_only
+from ledgerbridge.store.tables import inbox, reconciliations
+from ledgerbridge.sync.worker import Worker
+from tests.web.books import dead_event, invoice_body, seed
+from tests.web.conftest import needs_chromium, open_as, sqlite_only
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.skipif(not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None,
-                       reason="Debian's chromium is not installed at /usr/bin/chromium"),
-    sqlite_only,  # the HTTP tests cover both databases
-]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield browser
-        browser.close()
+pytestmark = [needs_chromium, sqlite_only]  # the HTTP tests cover both databases
 
 
 @pytest.fixture
 def books(ledger, site):
     return seed(site, ledger)
-
-
-def open_as(browser, site, name, path):
-    page = browser.new_context(base_url=site, accept_downloads=True).new_page()
-    page.clock.install()
-    page.goto(path)
-    assert page.url.startswith(f"{site}/login")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{site}{path}")
-    return page
 
 
 def test_accountant_sees_live_connections_and_accepts_a_match_with_the_keyboard(
@@ -102,4 +77,44 @@ def test_viewer_sees_no_accept_button_and_a_forged_post_is_403(browser, site, le
     assert status == 403
     with ledger.engine.connect() as conn:
         assert "accepted" not in set(conn.execute(select(reconciliations.c.status)).scalars())
+    page.context.close()
+
+
+def test_drill_from_a_profit_and_loss_number_to_the_raw_payload(browser, site, books):
+    page = open_as(browser, site, "viewer",
+                   "/reports/income-statement?start=2026-01-01&end=2026-03-31")
+    page.get_by_role("link", name="100.00", exact=True).click()  # INV-1's consulting
+    page.wait_for_url(re.compile(r"/accounts/\d+\?start=2026-01-01&end=2026-03-31$"))
+    entries = page.locator("table.report a[href^='/entries/']")
+    expect(entries).to_have_count(1)
+    entries.click()
+    page.wait_for_url(re.compile(r"/entries/\d+$"))
+    expect(page.locator("#document")).to_contain_text('"number": "INV-1"')
+    expect(page.locator("#raw")).to_contain_text('"description": "Consulting"')
+    page.get_by_text("Headers (credentials redacted)").click()
+    expect(page.locator("details pre")).to_contain_text("x-ledgerbridge-signature")
+    page.context.close()
+
+
+def test_a_dead_letter_replayed_from_the_exceptions_page_gets_posted(
+        browser, site, ledger, books):
+    dead = dead_event(ledger, 1, event_id="evt-fixed", body=invoice_body("INV-7", "2026-03-02"))
+    page = open_as(browser, site, "accountant", "/exceptions")
+    row = page.locator(f'tr[data-event="{dead}"]')
+    expect(row).to_contain_text("Add the account to the chart")
+    with page.expect_navigation():
+        row.get_by_role("button", name="Replay").click()
+    expect(page.locator(".notice")).to_have_text(f"Event {dead} queued for replay")
+    expect(row).to_have_count(0)
+
+    page.goto("/connections")
+    shop = page.locator('tr[data-connection="shop"]')
+    expect(shop.locator("td").nth(6)).to_have_text("1")  # pending
+    Worker(ledger.engine).run_until_idle()
+    page.clock.run_for(6000)  # the table refreshes itself
+    expect(shop.locator("td").nth(6)).to_have_text("0")
+    expect(shop.locator("td").nth(9)).to_have_text("2")  # posted: INV-1 and now INV-7
+    with ledger.engine.connect() as conn:
+        assert conn.execute(select(inbox.c.status).where(inbox.c.id == dead)).scalar_one() == (
+            "posted")
     page.context.close()
