@@ -49,8 +49,9 @@ __all__ = [
 ITEM_SUBTYPES = ("receivable", "payable", "transit")
 MAX_NAME_BLOCK = 150  # parties gathered from one-word keys when no word pair matches
 MAX_REF_SHARE = 4  # a token found on more items than this is no reference
-_SEPARATORS = str.maketrans("", "", "-/_.")
-_WITH_DIGIT = re.compile(r"[A-Z0-9]*[0-9][A-Z0-9]*")
+# A whole run of letters and digits that holds a digit: the look-behind starts it
+# at the run's start only, the possessive letters never backtrack.
+_WITH_DIGIT = re.compile(r"(?<![A-Z0-9])[A-Z]*+[0-9][A-Z0-9]*")
 _LETTERS_NUMBER = re.compile(r"\b([A-Z]+) +([0-9]+)\b")
 
 
@@ -61,7 +62,8 @@ def references(*texts: str | None) -> set[str]:
     ``INV1001``); a token counts when it holds a digit and is at least 4 characters
     long; a letters token followed by a numbers token is joined (``INV 1001``).
     """
-    joined = " ".join([t for t in texts if t]).upper().translate(_SEPARATORS)
+    joined = (" ".join([t for t in texts if t]).upper()
+              .replace("-", "").replace("/", "").replace("_", "").replace(".", ""))
     found = {t for t in _WITH_DIGIT.findall(joined) if len(t) >= 4}
     if " " in joined:
         found.update(a + b for a, b in _LETTERS_NUMBER.findall(joined))
@@ -98,6 +100,14 @@ class Item:
     currency: str  # the currency the item was booked in; ``open`` is functional
 
 
+class _Normalized(dict[str, str]):
+    """Normalized party names, each computed once, on first use."""
+
+    def __missing__(self, name: str) -> str:
+        self[name] = found = normalize_name(name)
+        return found
+
+
 @dataclass(slots=True)
 class Candidates:
     """Bank lines and their candidates, indexed for O(1) lookups."""
@@ -111,10 +121,11 @@ class Candidates:
     rejected: set[tuple[int, frozenset[int]]]
     name_keys: dict[str, set[str]] = field(default_factory=dict)
     by_amount_party: dict[tuple[int, str], list[Item]] = field(default_factory=dict)
-    norm: dict[str, str] = field(default_factory=dict)
+    norm: dict[str, str] = field(default_factory=_Normalized)
     # Bank texts repeat (one payer, many lines): name searches are kept per text.
     index_cache: dict[str, frozenset[str]] = field(default_factory=dict)
     party_cache: dict[tuple[str, frozenset[str]], list[str]] = field(default_factory=dict)
+    pools: dict[tuple[str, int], tuple[list[Item], list[Item]]] = field(default_factory=dict)
 
     def name_index(self, bank: BankLine) -> frozenset[str]:
         """Parties whose names share two word starts with the counterparty (a prefilter).
@@ -306,7 +317,7 @@ def load(conn: Connection, ledger: Ledger, account_id: int) -> Candidates:
         if amount * sign > 0:
             open_ = amount - linked.get(line_id, 0)
             source = (r[11], r[12], r[8], account_id_)
-            if carried.get(source):
+            if carried and carried.get(source):
                 used = min(carried[source] * sign, open_ * sign) * sign
                 carried[source] -= used
                 open_ -= used
@@ -353,20 +364,16 @@ def load(conn: Connection, ledger: Ledger, account_id: int) -> Candidates:
         account_id, bank, dict(book_by_amount), dict(open_by_amount),
         {ref: items for ref, items in by_ref.items() if len(items) <= MAX_REF_SHARE},
         dict(by_party), refused, dict(name_keys), dict(by_amount_party),
-        {party: normalize_name(party) for party in by_party},
     )
 
 
 def _item(r, code: str, kind: str, open_: int, currency: str) -> Item:  # noqa: ANN001 - a row
     line_id, entry_id, date, due, _, party, memo, entry_memo, external_id, document_id = r[:10]
-    return Item(
-        line_id=line_id, entry_id=entry_id, account=code, kind=kind, party=party,
-        date=due or date, open=open_,
-        label=document_id or external_id or memo or entry_memo or f"line {line_id}",
-        refs=references(document_id, external_id, memo,
-                        entry_memo if entry_memo != memo else None),
-        currency=currency,
-    )
+    return Item(line_id, entry_id, code, kind, party, due or date, open_,
+                document_id or external_id or memo or entry_memo or f"line {line_id}",
+                references(document_id, external_id, memo,
+                           entry_memo if entry_memo != memo else None),
+                currency)
 
 
 def _index_refs(by_ref: dict[str, list[Item]], item: Item) -> None:

@@ -125,9 +125,10 @@ def _settling_lines(bank_code: str, proposal: Proposal, currency: str,
                              memo=rule.memo or bank.description[:500]))
     lines += [Line(i.account, Money(-proposal.settles(i), currency), party=i.party,
                    memo=i.label) for i in proposal.items]
-    lines += _difference_lines(currency, proposal.fee, fees.account,
-                               proposal.exchange_difference,
-                               fees.fx_account or _mapping_fx_account())
+    fx = proposal.exchange_difference
+    if proposal.fee or fx:
+        lines += _difference_lines(currency, proposal.fee, fees.account, fx,
+                                   fees.fx_account or _mapping_fx_account())
     return tuple(lines)
 
 
@@ -138,18 +139,19 @@ def _claims_fit(auto: list[Proposal]) -> list[Proposal]:
     more than is open on it.
     """
     claims: dict[int, list[Proposal]] = defaultdict(list)
+    items: dict[int, Item] = {}
     for p in auto:
         for i in p.items:
             claims[i.line_id].append(p)
-
-    def fits(item: Item) -> bool:
-        mine = claims[item.line_id]
-        if len(mine) == 1:
-            return True
-        paid = sum(p.settles(item) for p in mine)
-        return all(p.kind == "partial" for p in mine) and abs(paid) <= abs(item.open)
-
-    return [p for p in auto if all(fits(i) for i in p.items)]
+            items[i.line_id] = i
+    refused: set[int] = set()
+    for line_id, mine in claims.items():
+        if len(mine) > 1:
+            item = items[line_id]
+            paid = sum(p.settles(item) for p in mine)
+            if not (all(p.kind == "partial" for p in mine) and abs(paid) <= abs(item.open)):
+                refused.update(id(p) for p in mine)
+    return [p for p in auto if id(p) not in refused] if refused else auto
 
 
 def _automatic(props: list[Proposal], threshold: int) -> bool:
@@ -202,9 +204,15 @@ def run(ledger: Ledger, *, account: str = "1010", auto_threshold: int = 90,
     alternatives and no other line's automatic match claims the same items. A
     line nothing matched is booked by the first of ``rules`` that applies to it.
     """
-    fees = fees or FeePolicy()
-    currency = ledger.entity.functional_currency
-    with _collector_paused(), ledger.engine.begin() as conn:
+    # The run's objects are all freed when _run returns, before the collector
+    # resumes: its first pass then has little to look at.
+    with _collector_paused():
+        return _run(ledger, account, auto_threshold, fees or FeePolicy(), rules)
+
+
+def _run(ledger: Ledger, account: str, auto_threshold: int, fees: FeePolicy,
+         rules: Sequence[BankRule]) -> RunResult:
+    with ledger.engine.begin() as conn:
         account_id = bank_account_id(conn, ledger, account)
         _lock(conn, account_id)
         stale = select(reconciliations.c.id).where(
@@ -231,45 +239,12 @@ def run(ledger: Ledger, *, account: str = "1010", auto_threshold: int = 90,
         ids = reserve_ids(conn, reconciliations, len(stored))
         rid = {id(p): i for p, i in zip(stored, ids, strict=True)}
         settling = [p for p in auto if p.kind != "book"]
-        entries: dict[int, int] = {}
-        if settling:
-            result = ledger.post_many((
-                Entry(date=p.bank.date, lines=_settling_lines(account, p, currency, fees),
-                      memo=f"Bank reconciliation {rid[id(p)]}: {p.bank.description}"[:500],
-                      lineage=Lineage(object_type="bank_line", external_id=str(p.bank.id)))
-                for p in settling), conn=conn)
-            if result.posted:
-                by_line = {str(p.bank.id): rid[id(p)] for p in settling}
-                posted = conn.execute(select(journal_entries.c.external_id,
-                                             journal_entries.c.id).where(
-                    journal_entries.c.entity_id == ledger.entity.id,
-                    journal_entries.c.object_type == "bank_line",
-                    journal_entries.c.id.between(result.first_id, result.last_id)))
-                entries = {by_line[k]: e for k, e in posted if k in by_line}
+        entries = _post(conn, ledger, account, settling, rid, fees)
         timings["post"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        now = _now(conn)
-        heads, links = [], []
-        for p in stored:
-            r = rid[id(p)]
-            accepted = id(p) in chosen
-            heads.append((r, ledger.entity.id, account_id, "accepted" if accepted else "proposed",
-                          p.kind, p.confidence, "; ".join(p.reasons), p.fee,
-                          entries.get(r), now if accepted else None))
-            links.append((r, p.bank.id, None, p.bank.amount))
-            links += [(r, None, i.line_id, p.settles(i)) for i in p.items]
-        insert_rows(conn, reconciliations, _HEAD_COLUMNS, heads)
-        insert_rows(conn, reconciliation_links, _LINK_COLUMNS, links)
+        _store(conn, ledger, account_id, stored, rid, chosen, entries)
         if auto:
-            matched = select(reconciliation_links.c.bank_line_id).join(
-                reconciliations,
-                reconciliations.c.id == reconciliation_links.c.reconciliation_id,
-            ).where(reconciliations.c.account_id == account_id,
-                    reconciliations.c.status == "accepted",
-                    reconciliation_links.c.bank_line_id.is_not(None))
-            conn.execute(update(bank_lines).where(
-                bank_lines.c.account_id == account_id, bank_lines.c.status == "unreconciled",
-                bank_lines.c.id.in_(matched)).values(status="reconciled"))
+            _mark_reconciled(conn, account_id, ids[0], ids[-1])
         queue_invoice_writebacks(conn, (i.line_id for p in settling for i in p.items))
         timings["store"] = time.perf_counter() - clock
         clock = time.perf_counter()
@@ -281,6 +256,63 @@ def run(ledger: Ledger, *, account: str = "1010", auto_threshold: int = 90,
         entries_posted=len(entries), timings=timings,
         by_rule=sum(1 for p in auto if p.kind == "rule"),
     )
+
+
+def _post(conn: Connection, ledger: Ledger, account: str, settling: list[Proposal],
+          rid: dict[int, int], fees: FeePolicy) -> dict[int, int]:
+    """Post the settling entries of automatic matches; entry ids by reconciliation id."""
+    if not settling:
+        return {}
+    currency = ledger.entity.functional_currency
+    result = ledger.post_many((
+        Entry(date=p.bank.date, lines=_settling_lines(account, p, currency, fees),
+              memo=f"Bank reconciliation {rid[id(p)]}: {p.bank.description}"[:500],
+              lineage=Lineage(object_type="bank_line", external_id=str(p.bank.id)))
+        for p in settling), conn=conn)
+    if not result.posted:
+        return {}
+    by_line = {str(p.bank.id): rid[id(p)] for p in settling}
+    posted = conn.execute(select(journal_entries.c.external_id, journal_entries.c.id).where(
+        journal_entries.c.entity_id == ledger.entity.id,
+        journal_entries.c.object_type == "bank_line",
+        journal_entries.c.id.between(result.first_id, result.last_id)))
+    return {by_line[k]: e for k, e in posted if k in by_line}
+
+
+def _store(conn: Connection, ledger: Ledger, account_id: int, stored: list[Proposal],
+           rid: dict[int, int], chosen: set[int], entries: dict[int, int]) -> None:
+    """Insert the run's reconciliations and their links, accepted or proposed."""
+    now = _now(conn)
+    entity_id = ledger.entity.id
+    heads, links = [], []
+    for p in stored:
+        r = rid[id(p)]
+        accepted = id(p) in chosen
+        heads.append((r, entity_id, account_id, "accepted" if accepted else "proposed",
+                      p.kind, p.confidence, "; ".join(p.reasons), p.fee,
+                      entries.get(r), now if accepted else None))
+        links.append((r, p.bank.id, None, p.bank.amount))
+        links += [(r, None, i.line_id, p.settles(i)) for i in p.items]
+    insert_rows(conn, reconciliations, _HEAD_COLUMNS, heads)
+    insert_rows(conn, reconciliation_links, _LINK_COLUMNS, links)
+
+
+def _mark_reconciled(conn: Connection, account_id: int, first: int, last: int) -> None:
+    """Mark reconciled the bank lines of the run's accepted reconciliations.
+
+    The run's reconciliations have ids ``first``..``last``: the statement reads
+    only those, however long the account's history.
+    """
+    matched = select(reconciliation_links.c.bank_line_id).join(
+        reconciliations,
+        reconciliations.c.id == reconciliation_links.c.reconciliation_id,
+    ).where(reconciliations.c.id.between(first, last),
+            reconciliations.c.account_id == account_id,
+            reconciliations.c.status == "accepted",
+            reconciliation_links.c.bank_line_id.is_not(None))
+    conn.execute(update(bank_lines).where(
+        bank_lines.c.account_id == account_id, bank_lines.c.status == "unreconciled",
+        bank_lines.c.id.in_(matched)).values(status="reconciled"))
 
 
 def _head(conn: Connection, ledger: Ledger, reconciliation_id: int):  # noqa: ANN202 - a row

@@ -26,6 +26,7 @@ nothing matched may still be booked by a bank rule (kind ``rule``, see ``rules``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
 from typing import TYPE_CHECKING
 
@@ -114,6 +115,12 @@ def name_score(a: str | None, b: str | None) -> int:
     """Similarity 0-100 of two party names after normalization."""
     if not a or not b:
         return 0
+    return _similarity(a, b)
+
+
+@lru_cache(maxsize=200_000)
+def _similarity(a: str, b: str) -> int:
+    """Kept per pair: a payer's bank text repeats from line to line."""
     return round(fuzz.token_set_ratio(normalize_name(a), normalize_name(b)))
 
 
@@ -155,8 +162,8 @@ def _score(bank: BankLine, kind: str, items: list[Item], policy: FeePolicy) -> P
         reasons.append("reference " + ", ".join(i.label for i in named[:6]) + " in text")
     party = items[0].party
     counterparty = bank.counterparty or bank.description
-    name = name_score(party, counterparty) if party else 0
-    if party and name:
+    name = name_score(party, counterparty)
+    if name:
         points += max(0, min(30, (name - 60) * 30 // 40))
         reasons.append(f"name {counterparty!r} ~ {party!r} {name}")
     days = (abs((bank.date - items[0].date).days) if single
@@ -182,53 +189,68 @@ def _parties(bank: BankLine, cands: Candidates, hint: set[str] | frozenset[str])
     found = cands.party_cache.get(key)
     if found is None:
         names = sorted(hint)  # a stable order: ties resolve the same way every run
-        norm = cands.norm
         best = process.extract(normalize_name(counterparty),
-                               [norm.get(p) or normalize_name(p) for p in names],
+                               list(map(cands.norm.__getitem__, names)),
                                scorer=fuzz.token_set_ratio, score_cutoff=NAME_FLOOR, limit=3)
         found = cands.party_cache[key] = [names[k] for _, _, k in best]
     return found
 
 
-def _subsets(items: list[Item], low: int, high: int) -> list[list[Item]]:
-    """Sets of 2..MAX_GROUP items whose open amounts (all one sign) sum into [low, high]."""
-    pool = sorted(items, key=lambda i: abs(i.open), reverse=True)[:MAX_GROUP_POOL]
+def _open_items(cands: Candidates, party: str, sign: int) -> tuple[list[Item], list[Item]]:
+    """A party's items of one sign, and the largest of them (the pool for ``_subsets``)."""
+    key = (party, sign)
+    found = cands.pools.get(key)
+    if found is None:
+        items = [i for i in cands.by_party.get(party, ()) if i.open * sign > 0]
+        pool = sorted(items, key=lambda i: abs(i.open), reverse=True)[:MAX_GROUP_POOL]
+        found = cands.pools[key] = (items, pool)
+    return found
+
+
+def _subsets(pool: list[Item], low: int, high: int) -> list[list[Item]]:
+    """Sets of 2..MAX_GROUP items of ``pool`` (largest first, one sign) summing into [low, high]."""
     values = [abs(i.open) for i in pool]
-    found: list[list[Item]] = []
-    budget = [MAX_NODES]
     suffix = [0] * (len(values) + 1)
     for k in range(len(values) - 1, -1, -1):
         suffix[k] = suffix[k + 1] + values[k]
+    found: list[list[int]] = []
+    _walk(values, suffix, low, high, 0, [], 0, found, [MAX_NODES])
+    return [[pool[k] for k in chosen] for chosen in found]
 
-    def walk(start: int, chosen: list[int], total: int) -> None:
-        if budget[0] <= 0 or len(found) >= 3:
-            return
-        budget[0] -= 1
-        if len(chosen) >= 2 and low <= total <= high:
-            found.append([pool[k] for k in chosen])
-        if len(chosen) == MAX_GROUP:
-            return
-        for k in range(start, len(values)):
-            if total + values[k] > high:
-                continue
-            if total + suffix[k] < low:
-                return
-            chosen.append(k)
-            walk(k + 1, chosen, total + values[k])
-            chosen.pop()
 
-    walk(0, [], 0)
-    return found
+def _walk(values: list[int], suffix: list[int], low: int, high: int, start: int,
+          chosen: list[int], total: int, found: list[list[int]], budget: list[int]) -> None:
+    """Depth-first subset search for ``_subsets``.
+
+    A module function rather than a nested one: a recursive closure is a reference
+    cycle that only the garbage collector frees.
+    """
+    if budget[0] <= 0 or len(found) >= 3:
+        return
+    budget[0] -= 1
+    if len(chosen) >= 2 and low <= total <= high:
+        found.append(chosen[:])
+    if len(chosen) == MAX_GROUP:
+        return
+    for k in range(start, len(values)):
+        if total + values[k] > high:
+            continue
+        if total + suffix[k] < low:
+            return
+        chosen.append(k)
+        _walk(values, suffix, low, high, k + 1, chosen, total + values[k], found, budget)
+        chosen.pop()
 
 
 def propose(bank: BankLine, cands: Candidates, policy: FeePolicy) -> list[Proposal]:
     """Scored candidates for one bank line, best first (at most a few)."""
     out: list[Proposal] = []
     seen: set[frozenset[int]] = set()
+    rejected = cands.rejected
 
     def add(kind: str, items: list[Item]) -> None:
-        key = frozenset(i.line_id for i in items)
-        if key in seen or (bank.id, key) in cands.rejected:
+        key = frozenset([i.line_id for i in items])
+        if key in seen or (rejected and (bank.id, key) in rejected):
             return
         seen.add(key)
         out.append(_score(bank, kind, items, policy))
@@ -279,12 +301,13 @@ def propose(bank: BankLine, cands: Candidates, policy: FeePolicy) -> list[Propos
             hint |= set(named)
         low, high = (bank.amount, bank.amount + limit) if bank.amount > 0 else (
             -bank.amount - limit, -bank.amount)
+        sign = (bank.amount > 0) - (bank.amount < 0)
         for party in _parties(bank, cands, hint):
-            items = [i for i in cands.by_party.get(party, ()) if i.open * bank.amount > 0]
+            items, pool = _open_items(cands, party, sign)
             for item in items:
                 if 0 < item.open - bank.amount <= limit:
                     add("item", [item])
-            for group in _subsets(items, low, high):
+            for group in _subsets(pool, low, high):
                 add("group", group)
     out.sort(key=lambda p: (-p.confidence, p.fee != 0, len(p.items)))
     return out[:4]
