@@ -53,6 +53,7 @@ def test_docs_writes_the_tables(tmp_path):
     assert "### Payroll run (`payroll_run`)" in text
     assert "| number | `$.doc_number` | upper |" in text
     assert "| US-TX | 2200 Sales Tax Payable |" in text
+    assert "| any other | none: the exceptions queue |" in text
     assert "| contact | payment_status | ledger |" in text
     assert "| invoice.paid | crm | mark_paid |" in text
     assert "| `bank_transaction` | matched to open items by reconciliation" in text

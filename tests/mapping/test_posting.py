@@ -59,6 +59,27 @@ def test_tax_per_jurisdiction_to_separate_accounts(ledger):
     assert taxes == [("2210", -196), ("2220", -37), ("2210", -400)]
 
 
+def test_tax_of_an_unlisted_jurisdiction_is_refused_not_guessed(ledger):
+    ledger.add_accounts([Account("2210", "California Tax", AccountType.LIABILITY, "tax", "2000")])
+    rules = load_rules('tax:\n  jurisdictions: {"US-CA": "2210", "US-NY": "2200"}\n')
+    data = samples.invoice()
+    data["lines"][1]["tax_lines"] = [{"jurisdiction": "US-TX", "amount": "4.00"}]
+    data["tax_total"], data["total"] = "6.33", "83.30"
+    with pytest.raises(FatalError, match=r"'US-TX' is not in the mapping's tax.jurisdictions "
+                                         r"\(US-CA, US-NY\)") as caught:
+        rules.for_ledger(ledger).entry_for(parse_document(data), no_lookup)
+    assert caught.value.record == data["source"]["external_id"]
+
+
+def test_without_listed_jurisdictions_all_tax_goes_to_sales_tax(ledger):
+    data = samples.invoice()
+    data["lines"][1]["tax_lines"] = [{"jurisdiction": "XX-NOWHERE", "amount": "4.00"}]
+    data["tax_total"], data["total"] = "6.33", "83.30"
+    _, lines = post(ledger, RULES, data)
+    assert [(a, m) for a, m, _, _ in lines if a.startswith("22")] == [
+        ("2200", -196), ("2200", -37), ("2200", -400)]
+
+
 def test_credit_note_in_foreign_currency_uses_its_rate(ledger):
     data = {**samples.credit_note(), "exchange_rate": "1.10"}
     entry, lines = post(ledger, RULES, data)

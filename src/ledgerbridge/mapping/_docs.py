@@ -153,8 +153,13 @@ def render_docs(rules: PostingRules, chart: Iterable[Account] = ()) -> str:
     out += ["", "## Tax", "", "| Jurisdiction | Account |", "| --- | --- |"]
     for name, code in config.tax.jurisdictions.items():
         out.append(f"| {_cell(name)} | {_cell(_account(code, names))} |")
-    out.append(f"| any other | {_cell(_account(config.accounts.get('sales_tax'), names))} |")
-    out += ["", "The longest matching prefix wins: US-CA-SF uses US-CA-SF, else US-CA, else US.",
+    other = (_account(config.accounts.get("sales_tax"), names) if not config.tax.jurisdictions
+             else "none: the exceptions queue")
+    out.append(f"| any other | {_cell(other)} |")
+    out += ["", "The longest matching prefix wins: US-CA-SF uses US-CA-SF, else US-CA, else US. "
+            "When jurisdictions are listed, a document whose jurisdiction matches none of them "
+            "stops in the exceptions queue naming it (nothing is guessed); when none are "
+            "listed, all tax goes to sales_tax.",
             "", "## Payment methods", "", "| Used for | Method | Account |", "| --- | --- | --- |"]
     for used, table in (("payments and refunds", config.methods.payment),
                         ("expenses", config.methods.expense)):

@@ -9,7 +9,8 @@ Choices (documented for the finance team in ``mapping docs``):
 
 - Line discounts are booked gross with the discount to ``discounts`` (4050) by
   default; ``discounts: net`` books revenue net of them. Purchases are always net.
-- Tax goes per jurisdiction to ``tax.jurisdictions`` (longest prefix) or ``sales_tax``.
+- Tax goes per jurisdiction to ``tax.jurisdictions`` (longest prefix; an unlisted
+  jurisdiction is refused), or all to ``sales_tax`` when none are listed.
   Purchase tax goes to ``recoverable_tax`` when that role is set, else into the
   expense lines (document-level tax spread over them in proportion).
 - Document-level tax on tax-inclusive sales is taken out of the revenue lines in
@@ -256,14 +257,22 @@ class PostingRules:
 
     def tax_account(self, accounts: dict[str, str | None], jurisdiction: str,
                     document: Document) -> str:
-        """The tax account of a jurisdiction: its longest configured prefix, else sales_tax."""
+        """The tax account of a jurisdiction: its longest configured prefix.
+
+        Without configured jurisdictions all tax goes to ``sales_tax``; with some, a
+        jurisdiction none of them covers is refused rather than guessed.
+        """
         table = self.config.tax.jurisdictions
+        if not table:
+            return self._role(accounts, "sales_tax", document)
         parts = jurisdiction.split("-")
         for n in range(len(parts), 0, -1):
             code = table.get("-".join(parts[:n]))
             if code is not None:
                 return code
-        return self._role(accounts, "sales_tax", document)
+        raise _fatal(document, f"tax jurisdiction {jurisdiction!r} is not in the mapping's "
+                               f"tax.jurisdictions ({', '.join(sorted(table))}); add it, or "
+                               "list no jurisdictions to post all tax to sales_tax")
 
     # -- the Rules protocol -------------------------------------------------------
 

@@ -44,7 +44,7 @@ ROLES: dict[str, str] = {
     "discounts": "line discounts, when discounts are separate",
     "shipping": "shipping charged on orders",
     "refunds": "refunds of payments and orders",
-    "sales_tax": "tax charged, when no jurisdiction matches",
+    "sales_tax": "tax charged, when tax.jurisdictions lists none",
     "recoverable_tax": "tax paid on purchases (unset: part of the expense)",
     "bank": "the bank account",
     "undeposited_funds": "cheques and cash not yet banked",

@@ -25,6 +25,7 @@ tax:
   jurisdictions:
     US-CA: "2210"
     US-NY: "2220"
+    DE: "2200"
 """
 
 

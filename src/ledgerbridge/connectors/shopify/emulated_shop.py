@@ -121,6 +121,15 @@ class EmulatedShop:
                          "last_name": spec.get("last_name", "Buyer")},
             "refunds": [],
         }
+        order["_spec"] = spec
+        total = self._fill(order, spec, place)
+        self._pay(order, total, Decimal(str(spec.get("gift_card", "0"))),
+                  spec.get("financial_status", "paid"))
+        self.orders[order_id] = order
+        return order
+
+    def _fill(self, order: dict, spec: dict[str, Any], place: tuple[str, str | None]) -> Decimal:
+        """Set the order's lines, shipping, taxes and totals from ``spec``; returns the total."""
         percent = Decimal(str(spec.get("discount_percent", "0")))
         items, totals = [], {"gross": Decimal(0), "discount": Decimal(0), "tax": Decimal(0)}
         for n, item in enumerate(spec["line_items"]):
@@ -178,9 +187,28 @@ class EmulatedShop:
             self._with_set(order, key, amount, order)
         order["total_shipping_price_set"] = self._money(
             sum((Decimal(s["price"]) for s in order["shipping_lines"]), Decimal(0)), order)
-        self._pay(order, total, Decimal(str(spec.get("gift_card", "0"))),
-                  spec.get("financial_status", "paid"))
-        self.orders[order_id] = order
+        return total
+
+    def edit_order(self, order_id: int, spec: dict[str, Any]) -> dict:
+        """Edit a paid order, as Shopify's order editing does; the customer pays the balance.
+
+        Keys as for ``create_order`` (line_items, shipping, discount_percent), replacing
+        the order's own. The order gets a new ``updated_at``; the difference to the old
+        total is charged to the card. Edits that lower the total (Shopify refunds
+        those) are not emulated.
+        """
+        order = self.orders[order_id]
+        before = Decimal(order["total_price"])
+        order["updated_at"] = self.now()
+        address = order["shipping_address"]
+        spec = {**order["_spec"], **spec}
+        order["_spec"] = spec
+        owed = self._fill(order, spec, (address["country_code"], address.get("province_code")))
+        if owed < before:
+            raise ValueError("an edit that lowers the total is a refund; refund the order")
+        if owed > before:
+            txn = self._transaction(order, "sale", "shopify_payments", owed - before)
+            self._balance("charge", order, txn, owed - before)
         return order
 
     def _pay(self, order: dict, total: Decimal, gift: Decimal, status: str) -> None:
@@ -227,7 +255,8 @@ class EmulatedShop:
         """Refund part of an order; money goes back to the card first, then the gift card.
 
         Keys: line_items (line_item_id, quantity, restock_type), shipping (true:
-        refund all of it), note.
+        refund all of it), note, amount (the money returned to the card, instead of
+        what the lines come to; Shopify's refundable limit is not checked here).
         """
         order = self.orders[order_id]
         order["updated_at"] = stamp = self.now()
@@ -262,7 +291,9 @@ class EmulatedShop:
             self._with_set(adjustment, "tax_amount", -tax, order)
             refund["order_adjustments"].append(adjustment)
             money += amount + tax
-        self._refund_money(order, refund, money)
+        forced = spec.get("amount")
+        self._refund_money(order, refund, money if forced is None else Decimal(str(forced)),
+                           forced=forced is not None)
         order["refunds"].append(refund)
         refunded = sum((Decimal(t["amount"]) for r in order["refunds"]
                         for t in r["transactions"]), Decimal(0))
@@ -270,14 +301,15 @@ class EmulatedShop:
                                      else "partially_refunded")
         return refund
 
-    def _refund_money(self, order: dict, refund: dict, money: Decimal) -> None:
+    def _refund_money(self, order: dict, refund: dict, money: Decimal,
+                      forced: bool = False) -> None:
         for gateway in ("shopify_payments", "gift_card"):
             paid = [t for t in self.transactions[order["id"]]
                     if t["gateway"] == gateway and t["kind"] == "sale"]
             taken = sum((Decimal(t["amount"]) for t in self.transactions[order["id"]]
                          if t["gateway"] == gateway and t["kind"] == "refund"), Decimal(0))
             room = sum((Decimal(t["amount"]) for t in paid), Decimal(0)) - taken
-            amount = min(room, money)
+            amount = money if forced else min(room, money)
             if amount <= 0:
                 continue
             txn = self._transaction(order, "refund", gateway, amount, parent=paid[0]["id"])

@@ -6,7 +6,7 @@ other filter than ``limit`` and ``fields``), the leaky-bucket call limit
 (``X-Shopify-Shop-Api-Call-Limit``; 429 with ``Retry-After`` when the bucket is
 full), and signed webhooks (orders/create, orders/updated, refunds/create) POSTed to
 the sandbox's webhook URL. Test-control routes under ``/_control`` create orders,
-refund them and pay out the Shopify Payments balance.
+edit and refund them and pay out the Shopify Payments balance.
 """
 
 from __future__ import annotations
@@ -139,6 +139,7 @@ def create_emulator(options: SandboxOptions, *, bucket_size: int = 40, leak_rate
     bucket = LeakyBucket(bucket_size, leak_rate, clock)
     deliveries: list[dict[str, Any]] = []
     lock = threading.Lock()
+    sender = httpx.Client(timeout=10.0)  # one client: building one costs more than a call
     app.state.shop = shop
 
     @app.exception_handler(ShopifyError)
@@ -254,8 +255,8 @@ def create_emulator(options: SandboxOptions, *, bucket_size: int = 40, leak_rate
         if options.webhook_url is None:
             return None
         sent = deliveries[index]
-        response = httpx.post(options.webhook_url, content=sent["body"],
-                              headers=sent["headers"], timeout=10.0)
+        response = sender.post(options.webhook_url, content=sent["body"],
+                               headers=sent["headers"])
         sent["status"] = response.status_code
         return response.status_code
 
@@ -268,6 +269,14 @@ def create_emulator(options: SandboxOptions, *, bucket_size: int = 40, leak_rate
             created = shop.create_order(spec)
             send("orders/create", created)
         return _public({"order": created})
+
+    @control.post("/orders/{order_id}/edit")
+    def edit_order(order_id: int, spec: dict[str, Any]) -> dict:
+        """Edit a paid order (see EmulatedShop.edit_order); sends orders/updated."""
+        with lock:
+            edited = shop.edit_order(order_of(order_id)["id"], spec)
+            send("orders/updated", edited)
+        return _public({"order": edited})
 
     @control.post("/orders/{order_id}/refunds", status_code=201)
     def create_refund(order_id: int, spec: dict[str, Any]) -> dict:

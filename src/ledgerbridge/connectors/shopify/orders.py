@@ -12,7 +12,9 @@ Each refund becomes a credit note (returned goods to the returns account, shippi
 refunds to shipping, tax back per jurisdiction, any refund discrepancy) and one
 Refund per successful refund transaction (money back through clearing, or onto a
 gift card). The credit note and its refunds meet on receivable under the same
-party, so it nets to zero. Restocking moves goods, not money: it is only noted.
+party, so it nets to zero. Restocking moves goods, not money: it is only noted. A
+refund returning more than the order's total less the refunds before it is refused
+(a FatalError naming the order and the figures), wherever it arrives.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from ledgerbridge.connectors.shopify.amounts import Json, presentment_minor, shop_minor, text
 from ledgerbridge.connectors.shopify.taxes import Place, place_of, tax_lines
 from ledgerbridge.documents import Document, parse_document
+from ledgerbridge.sync.errors import FatalError
 
 __all__ = ["Hints", "order_documents", "refund_documents"]
 
@@ -278,6 +281,24 @@ def _shipping_refund(adjustment: Json, ctx: _Context) -> dict:
                                    total=-shop_minor(adjustment, "tax_amount", cur))}
 
 
+def _check_refundable(refund: Json, refunded: int, ctx: _Context) -> None:
+    """Refuse a refund returning more than the order's total less the refunds before it."""
+    order = ctx.order
+    earlier = order.get("refunds") or []
+    ids = [r.get("id") for r in earlier]
+    if refund["id"] in ids:
+        earlier = earlier[:ids.index(refund["id"])]
+    total = shop_minor(order, "total_price", ctx.currency)
+    before = sum(_refunded(r, ctx.currency) for r in earlier)
+    if refunded > total - before:
+        name = order.get("name") or order["id"]
+        raise FatalError(
+            f"refund {refund['id']} of order {name} returns {ctx.money(refunded)} "
+            f"{ctx.currency}, but only {ctx.money(total - before)} of the order's "
+            f"{ctx.money(total)} remains refundable ({ctx.money(before)} refunded before)",
+            connection=ctx.connection, stream="refund", record=str(refund["id"]))
+
+
 def refund_documents(connection: str, refund: Json, order: Json,
                      hints: Hints = Hints()) -> list[Document]:
     """The credit note and the Refund documents of one Shopify refund of ``order``."""
@@ -290,6 +311,7 @@ def refund_documents(connection: str, refund: Json, order: Json,
     refunded = _refunded(refund, cur)
     if not lines and not refunded:
         return []
+    _check_refundable(refund, refunded, ctx)
     restocked = sorted({i.get("restock_type") for i in refund.get("refund_line_items") or []
                         if i.get("restock_type") not in (None, "no_restock")})
     reason = "; ".join(p for p in (refund.get("note"),
