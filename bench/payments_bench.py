@@ -182,6 +182,8 @@ def main() -> None:
                                      f"({normalize.seconds / total:.0%})"),
         ("  of which posting (inbox, documents, entries)", f"{posting:.1f} s "
                                                            f"({posting / total:.0%})"),
+        ("  poll (paging into the inbox) / worker", f"{times['poll']:.1f} s / "
+                                                   f"{times['worker']:.1f} s"),
         ("backfill / baseline", f"{total / times['baseline']:.1f}x"),
         ("events posted / ignored / not done", f"{final.get('posted', 0):,} / "
                                                f"{final.get('ignored', 0):,} / "

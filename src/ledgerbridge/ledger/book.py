@@ -43,7 +43,7 @@ from ledgerbridge.store.tables import (
     periods,
 )
 
-__all__ = ["Entity", "Ledger", "PostResult"]
+__all__ = ["Entity", "Ledger", "PostResult", "PostingBatch"]
 
 Progress = Callable[[int], None]
 _PERIOD_FORMAT = "%Y-%m"
@@ -243,11 +243,7 @@ class Ledger:
             if entry.idempotency_key in existing:
                 return existing[entry.idempotency_key]
             ctx = self._context(c, allow_closed, (ln.account for ln in entry.lines))
-            try:
-                lines = prepare_lines(ctx, entry)
-            except MoneyError as exc:
-                raise PostingError(str(exc)) from None
-            return self._insert(c, [(entry, lines)])[0]
+            return self._insert(c, [(entry, _checked(ctx, entry))])[0]
 
     def post_many(
         self,
@@ -473,3 +469,41 @@ class Ledger:
             party=r.party,
             due_date=r.due_date,
         )
+
+
+def _checked(ctx: PostingContext, entry: Entry) -> list[PreparedLine]:
+    """``prepare_lines``, with a currency problem reported as a PostingError."""
+    try:
+        return prepare_lines(ctx, entry)
+    except MoneyError as exc:
+        raise PostingError(str(exc)) from None
+
+
+class PostingBatch:
+    """Entries checked one at a time, then written together: ``Ledger.post`` in bulk.
+
+    ``check`` refuses an entry exactly as ``post`` would, reading the chart and the
+    period states once (under the same shared lock on the entity); ``write`` inserts
+    every checked entry with one statement per table. Use both in one transaction.
+    """
+
+    def __init__(self, ledger: Ledger, conn: Connection) -> None:
+        self.ledger = ledger
+        self.conn = conn
+        self._ctx: PostingContext | None = None
+
+    def check(self, entry: Entry) -> list[PreparedLine]:
+        """The entry's lines, ready to write; raises PostingError when ``post`` would."""
+        ctx = self._ctx
+        if ctx is None or any(ln.account not in ctx.accounts for ln in entry.lines):
+            ctx = self._ctx = self.ledger._context(
+                self.conn, False, [ln.account for ln in entry.lines])
+        return _checked(ctx, entry)
+
+    def posted(self, keys: list[str | None]) -> dict[str, int]:
+        """The ids of the entries already posted under these idempotency keys."""
+        return self.ledger._existing_keys(self.conn, keys)
+
+    def write(self, batch: list[tuple[Entry, list[PreparedLine]]]) -> list[int]:
+        """Insert checked entries (keys not yet posted); returns their ids in order."""
+        return self.ledger._insert(self.conn, batch)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -26,8 +26,9 @@ from ledgerbridge.sync.errors import FatalError, MissingDependency
 from ledgerbridge.sync.inbox import release_waiting
 from ledgerbridge.sync.settlement import document_writebacks
 
-__all__ = ["SHARED_TYPES", "Applied", "Command", "Lookup", "Rules", "apply_document",
-           "document_key", "make_lookup"]
+__all__ = ["SHARED_TYPES", "Applied", "Command", "Lookup", "ObjectKey", "Rules",
+           "apply_document", "content_hash", "document_key", "document_version", "entry_key",
+           "lock_objects", "make_lookup", "traced", "woken_keys"]
 
 VOID_STATUSES = frozenset({"void", "voided", "deleted"})
 
@@ -88,20 +89,22 @@ def document_key(type_: str, external_id: str) -> str:
     return f"{type_}:{external_id}"
 
 
-def _content_hash(document: Document) -> str:
+def content_hash(document: Document) -> str:
+    """What a document says, apart from its version label: equal hashes, same facts."""
     data = document.model_dump(mode="json", exclude={"id"})
     data["source"] = {k: v for k, v in data["source"].items()
                       if k not in ("version", "updated_at")}
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
-def _version(document: Document, content_hash: str) -> str:
+def document_version(document: Document, digest: str) -> str:
+    """The version a document is stored under: its own, its change time, else its hash."""
     source = document.source
     if source.version:
         return source.version
     if source.updated_at:
         return source.updated_at.astimezone(dt.UTC).isoformat()
-    return content_hash
+    return digest
 
 
 def _newer(incoming: Document, current: Document) -> bool:
@@ -131,8 +134,8 @@ def apply_document(
     """
     source = document.source
     _lock_object(conn, connection_id, document.type, source.external_id)
-    content_hash = _content_hash(document)
-    version = _version(document, content_hash)
+    digest = content_hash(document)
+    version = document_version(document, digest)
     key = {"connection_id": connection_id, "type": document.type,
            "external_id": source.external_id}
     if conn.execute(_VERSION_SEEN, {**key, "version": version}).first():
@@ -141,15 +144,15 @@ def apply_document(
     current_doc = parse_document(current.data) if current is not None else None
 
     if current_doc is not None and not _newer(document, current_doc):
-        doc_id = _insert(conn, connection_id, document, version, content_hash, "stale",
+        doc_id = _insert(conn, connection_id, document, version, digest, "stale",
                          inbox_id, None)
         return Applied(doc_id, None, None, "stale"), []
 
     voiding = getattr(document, "status", None) in VOID_STATUSES
-    unchanged = current is not None and current.content_hash == content_hash
+    unchanged = current is not None and current.content_hash == digest
     if current is not None:
         conn.execute(_SET_STATUS, {"doc_id": current.id, "v_status": "superseded"})
-    doc_id = _insert(conn, connection_id, document, version, content_hash,
+    doc_id = _insert(conn, connection_id, document, version, digest,
                      "voided" if voiding else "current", inbox_id,
                      current.entry_id if unchanged else None)
     reversed_id = entry_id = None
@@ -166,14 +169,7 @@ def apply_document(
     elif not voiding:
         entry = rules.entry_for(document, lookup)
         if entry is not None:
-            entry = replace(
-                entry,
-                lineage=Lineage(source.connection, source.object_type, source.external_id,
-                                str(doc_id), None if inbox_id is None else str(inbox_id)),
-                idempotency_key=f"{source.connection}:{document.type}:"
-                                f"{source.external_id}:{version}",
-            )
-            entry_id = ledger.post(entry, conn=conn)
+            entry_id = ledger.post(traced(entry, document, version, doc_id, inbox_id), conn=conn)
             conn.execute(_SET_ENTRY, {"doc_id": doc_id, "v_entry_id": entry_id})
         commands = rules.commands_for(document, lookup)
         commands += document_writebacks(conn, connection_id, document, rules, lookup,
@@ -181,13 +177,44 @@ def apply_document(
         for made in rules.derived_for(document, lookup):
             commands += apply_document(conn, ledger, connection_id, made, rules,
                                        inbox_id=inbox_id, lookup=lookup, derived=True)[1]
-    release_waiting(conn, connection_id, document_key(document.type, source.external_id))
-    if document.type in SHARED_TYPES:  # others may wait for it by id or by number
-        for name in {source.external_id, getattr(document, "number", None)} - {None}:
-            release_waiting(conn, None, document_key(document.type, name))
+    for waiting_in, key in woken_keys(connection_id, document):
+        release_waiting(conn, waiting_in, key)
     outcome = ("voided" if voiding else "unchanged" if unchanged
                else "replaced" if current is not None else "posted" if entry_id else "stored")
     return Applied(doc_id, entry_id, reversed_id, outcome), commands
+
+
+def entry_key(document: Document, version: str) -> str:
+    """The idempotency key of the entry a document version posts."""
+    source = document.source
+    return f"{source.connection}:{document.type}:{source.external_id}:{version}"
+
+
+def traced(entry: Entry, document: Document, version: str, doc_id: int,
+           inbox_id: int | None) -> Entry:
+    """``entry`` with its lineage (document row, raw payload) and idempotency key."""
+    source = document.source
+    return replace(
+        entry,
+        lineage=Lineage(source.connection, source.object_type, source.external_id,
+                        str(doc_id), None if inbox_id is None else str(inbox_id)),
+        idempotency_key=entry_key(document, version),
+    )
+
+
+def woken_keys(connection_id: int, document: Document) -> list[tuple[int | None, str]]:
+    """(connection or None for any, key) of the events a stored document wakes.
+
+    Events of its connection wait for it by external id; open items are also waited
+    for by other connections, by external id or by number.
+    """
+    source = document.source
+    keys: list[tuple[int | None, str]] = [
+        (connection_id, document_key(document.type, source.external_id))]
+    if document.type in SHARED_TYPES:
+        names = {source.external_id, getattr(document, "number", None)} - {None}
+        keys += [(None, document_key(document.type, name)) for name in sorted(names)]
+    return keys
 
 
 def _lock_object(conn: Connection, connection_id: int, type_: str, external_id: str) -> None:
@@ -200,8 +227,25 @@ def _lock_object(conn: Connection, connection_id: int, type_: str, external_id: 
     first to commit, then see its result. SQLite writers are already serialized.
     """
     if conn.dialect.name == "postgresql":
-        key = func.hashtextextended(f"{connection_id}:{type_}:{external_id}", 0)
+        key = func.hashtextextended(_lock_name((connection_id, type_, external_id)), 0)
         conn.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+ObjectKey = tuple[int, str, str]
+"""An object of a connection: (connection id, document type, external id)."""
+
+
+def _lock_name(key: ObjectKey) -> str:
+    return "{}:{}:{}".format(*key)
+
+
+def lock_objects(conn: Connection, keys: Iterable[ObjectKey]) -> None:
+    """``_lock_object`` for many objects at once, in one order, so lockers never deadlock."""
+    if conn.dialect.name == "postgresql":
+        names = sorted({_lock_name(key) for key in keys})
+        conn.exec_driver_sql(
+            "SELECT count(pg_advisory_xact_lock(hashtextextended(name, 0))) "
+            "FROM (SELECT unnest(%s::text[]) AS name ORDER BY 1) AS ordered", (names,))
 
 
 def _reversal_date(document: Document) -> dt.date | None:
@@ -210,12 +254,12 @@ def _reversal_date(document: Document) -> dt.date | None:
     return changed.date() if changed else None
 
 
-def _insert(conn, connection_id, document, version, content_hash, status, inbox_id,  # noqa: ANN001
+def _insert(conn, connection_id, document, version, digest, status, inbox_id,  # noqa: ANN001
             entry_id) -> int:  # noqa: ANN001
     return conn.execute(_INSERT, {
         "connection_id": connection_id, "type": document.type,
         "external_id": document.source.external_id, "version": version,
-        "content_hash": content_hash, "data": document.model_dump_json(), "status": status,
+        "content_hash": digest, "data": document.model_dump_json(), "status": status,
         "inbox_id": inbox_id, "entry_id": entry_id,
     }).scalar_one()
 

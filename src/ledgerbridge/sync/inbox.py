@@ -27,6 +27,7 @@ __all__ = [
     "Stored",
     "backoff",
     "redact_headers",
+    "release_all_waiting",
     "release_waiting",
     "replay",
     "store_events",
@@ -144,6 +145,16 @@ def release_waiting(conn: Connection, connection_id: int | None, key: str) -> in
     if connection_id is None:
         return conn.execute(_RELEASE_ANY, {"b_key": key}).rowcount
     return conn.execute(_RELEASE, {"b_connection": connection_id, "b_key": key}).rowcount
+
+
+def release_all_waiting(conn: Connection, keys: list[tuple[int | None, str]]) -> None:
+    """``release_waiting`` for many (connection or None, key) pairs, one statement per form."""
+    own = [{"b_connection": cid, "b_key": key} for cid, key in keys if cid is not None]
+    anywhere = [{"b_key": key} for cid, key in keys if cid is None]
+    if own:
+        conn.execute(_RELEASE, own)
+    if anywhere:
+        conn.execute(_RELEASE_ANY, anywhere)
 
 
 _WAKE = update(inbox).values(status=EventStatus.RECEIVED.value, depends_on=None,

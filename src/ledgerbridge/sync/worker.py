@@ -20,8 +20,9 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, bindparam, or_, select, update
@@ -38,9 +39,10 @@ from ledgerbridge.money import MoneyError
 from ledgerbridge.store.bulk import take_write_lock
 from ledgerbridge.store.tables import connections, inbox
 from ledgerbridge.sync.apply import Rules, apply_document, make_lookup
+from ledgerbridge.sync.bulk_apply import Candidate, NewObjects, OneByOne
 from ledgerbridge.sync.connections import ConnectionRecord, get_connection
 from ledgerbridge.sync.errors import MissingDependency, RetriableError, SyncError
-from ledgerbridge.sync.inbox import EventStatus, backoff, release_waiting
+from ledgerbridge.sync.inbox import EventStatus, backoff, release_all_waiting, release_waiting
 from ledgerbridge.sync.outbox import enqueue
 from ledgerbridge.sync.scheduler import poll_connection
 
@@ -81,6 +83,10 @@ class _Bound:
     connector: Connector
     ledger: Ledger
     rules: Rules
+    live: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.live = isinstance(self.connector, LiveFeed)  # a protocol check: slow per event
 
 
 def connection_rules(record: ConnectionRecord, ledger: Ledger) -> Rules:
@@ -108,8 +114,7 @@ class Worker:
         self._touched = {}
         with self.engine.begin() as conn:
             rows = self._claim(conn, now)
-            for row in rows:
-                self._process(conn, row, now)
+            self._process_batch(conn, rows, now)
         self._after_commit()
         return len(rows)
 
@@ -129,9 +134,14 @@ class Worker:
     # -- internals -------------------------------------------------------------
 
     def _claim(self, conn: Connection, now: dt.datetime) -> list:
+        """Lock and read the next due events, oldest first.
+
+        The ids are chosen first and the rows read by id after: sorting every due
+        row with its raw body would cost more than the batch's work on SQLite.
+        """
         take_write_lock(conn)
         query = (
-            select(inbox)
+            select(inbox.c.id)
             .join(connections, connections.c.id == inbox.c.connection_id)
             .where(
                 inbox.c.status.in_(DUE),
@@ -143,7 +153,10 @@ class Worker:
         )
         if conn.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True, of=inbox)
-        return list(conn.execute(query))
+        ids = list(conn.execute(query).scalars())
+        if not ids:
+            return []
+        return list(conn.execute(select(inbox).where(inbox.c.id.in_(ids)).order_by(inbox.c.id)))
 
     def _bind(self, conn: Connection, connection_id: int) -> _Bound:
         bound = self._bound.get(connection_id)
@@ -157,7 +170,111 @@ class Worker:
             self._bound[connection_id] = bound
         return bound
 
-    def _process(self, conn: Connection, row, now: dt.datetime) -> None:  # noqa: ANN001
+    def _process_batch(self, conn: Connection, rows: list, now: dt.datetime) -> None:
+        """Process claimed events in order: runs of new objects in bulk, the rest one by one.
+
+        An event whose documents are all new objects is checked in memory and held;
+        held events are written together (documents, entries, statuses, wake-ups)
+        before any event that goes one by one, and at the end, so each event sees
+        the books exactly as processing one by one would have left them. An event
+        that fails does so alone; if a write fails, its events go one by one. An
+        event missing a record is tried once more after the rest of the batch,
+        which may bring that record (a refund listed before its charge).
+        """
+        normalized = {row.id: self._normalize(conn, row) for row in rows}
+        fresh = self._new_objects(conn, normalized)
+        held: list[tuple[object, dict, Candidate]] = []
+        queue, again = list(rows), set()
+        for row in queue:  # grows by the events tried again
+            candidate = normalized[row.id]
+            if isinstance(candidate, Candidate):
+                try:
+                    posted = fresh.plan(row.id, self._bound[row.connection_id].rules)
+                except OneByOne:
+                    pass
+                except MissingDependency as exc:
+                    if row.id not in again:
+                        again.add(row.id)
+                        queue.append(row)
+                    else:
+                        held.append((row, self._failure(row, exc, now), candidate))
+                    continue
+                except Exception as exc:  # noqa: BLE001 - as _process: this event fails alone
+                    held.append((row, self._failure(row, exc, now), candidate))
+                    continue
+                else:
+                    status = EventStatus.POSTED if posted else EventStatus.IGNORED
+                    held.append((row, {"status": status}, candidate))
+                    continue
+            self._write_held(conn, fresh, held, now)
+            fresh.touched(row.id)
+            self._process(conn, row, now, candidate)
+        self._write_held(conn, fresh, held, now)
+
+    def _normalize(self, conn: Connection, row) -> Candidate | _Normalized | None:  # noqa: ANN001
+        """The event's documents: a bulk candidate, or what ``_process`` will use."""
+        try:
+            bound = self._bind(conn, row.connection_id)
+        except Exception:  # noqa: BLE001 - _process binds again and reports it
+            return None
+        if bound.live:
+            return None
+        event = RawEvent(row.body, row.event_id, row.object_type, row.object_id,
+                         row.object_version)
+        try:
+            documents = bound.connector.normalize(event)
+        except Exception as exc:  # noqa: BLE001 - reported by _process, in its savepoint
+            return _Normalized((), exc)
+        return Candidate(row.id, row.connection_id, bound.ledger, documents)
+
+    def _new_objects(self, conn: Connection, normalized: dict) -> NewObjects:
+        """Lock and look up the batch's new objects; if that fails, all go one by one."""
+        candidates = [n for n in normalized.values() if isinstance(n, Candidate)]
+        savepoint = conn.begin_nested()
+        try:
+            fresh = NewObjects(conn, candidates)
+        except Exception as exc:  # noqa: BLE001 - a deadlock with another worker ...
+            savepoint.rollback()  # ... costs speed, never an event: none goes in bulk
+            log.warning("locking %d events for bulk failed (%s); one by one instead",
+                        len(candidates), exc)
+            for c in candidates:
+                normalized[c.inbox_id] = _Normalized(c.documents, None)
+            return NewObjects(conn, ())
+        savepoint.commit()
+        return fresh
+
+    def _write_held(self, conn: Connection, fresh: NewObjects, held: list, now: dt.datetime
+                    ) -> None:
+        """Write the held run: documents and entries, then statuses, then wake-ups.
+
+        All in one savepoint: if any of it fails (a deadlock with another worker, an
+        object stored meanwhile), the run's events go one by one instead.
+        """
+        if not held:
+            return
+        savepoint = conn.begin_nested()
+        try:
+            woken = fresh.write()
+            conn.execute(_FINISH, [_finish_values(row, **outcome) for row, outcome, _ in held])
+            release_all_waiting(conn, woken)
+        except Exception as exc:
+            savepoint.rollback()
+            fresh.discard()
+            if not isinstance(exc, OneByOne):
+                log.warning("writing %d events in bulk failed (%s); one by one instead",
+                            len(held), exc)
+            for row, _, candidate in held:
+                fresh.touched(row.id)
+                self._process(conn, row, now, candidate)
+        else:
+            savepoint.commit()
+            for _, outcome, _ in held:
+                self._count(outcome["status"])
+        held.clear()
+
+    def _process(self, conn: Connection, row, now: dt.datetime,  # noqa: ANN001
+                 normalized: Candidate | _Normalized | None) -> None:
+        """Process one event in a savepoint, its documents through ``apply_document``."""
         savepoint = conn.begin_nested()
         try:
             bound = self._bind(conn, row.connection_id)
@@ -165,9 +282,17 @@ class Worker:
                              row.object_version)
             lookup = make_lookup(conn, row.connection_id)
             posted = False
-            live = isinstance(bound.connector, LiveFeed)
+            live = bound.live
             bank: list[Document] = []
-            for document in () if live else bound.connector.normalize(event):
+            if live:
+                documents: Sequence[Document] = ()
+            elif normalized is None:
+                documents = bound.connector.normalize(event)
+            else:
+                documents = normalized.documents
+                if isinstance(normalized, _Normalized) and normalized.error is not None:
+                    raise normalized.error
+            for document in documents:
                 if document.type == "bank_transaction":
                     bank.append(document)
                     continue
@@ -181,32 +306,31 @@ class Worker:
                             document_id=applied.document_id)
             if live or bank:
                 posted = self._bank_book(conn, bound, row, event, bank) or posted
-        except MissingDependency as exc:
+        except Exception as exc:  # noqa: BLE001 - every failure has an outcome
             savepoint.rollback()
-            dead = row.attempts + 1 >= MAX_WAITS
-            self._finish(conn, row, EventStatus.DEAD if dead else EventStatus.WAITING,
-                         error=str(exc), depends_on=exc.key,
-                         retry_at=now + backoff(row.attempts + 1, base=5.0, cap=600.0))
-            return
-        except RetriableError as exc:
-            savepoint.rollback()
-            self._retry_or_bury(conn, row, now, str(exc))
-            return
-        except (SyncError, LedgerError, MoneyError, ValidationError, ValueError) as exc:
-            savepoint.rollback()
-            self._finish(conn, row, EventStatus.DEAD, error=_describe(row, exc))
-            return
-        except Exception as exc:  # an unexpected bug: retry a few times, then dead-letter
-            savepoint.rollback()
-            if _lock_conflict(exc):  # a race with another worker, not a bug: just retry
-                log.warning("inbox event %s: lock conflict with another worker (%s); retrying",
-                            row.id, type(exc.orig).__name__)
-            else:
-                log.exception("inbox event %s failed", row.id)
-            self._retry_or_bury(conn, row, now, _describe(row, exc))
+            self._finish(conn, row, **self._failure(row, exc, now))
             return
         savepoint.commit()
         self._finish(conn, row, EventStatus.POSTED if posted else EventStatus.IGNORED)
+
+    def _failure(self, row, exc: Exception, now: dt.datetime) -> dict:  # noqa: ANN001
+        """The outcome of an event that raised ``exc``: waiting, a retry, or a dead letter."""
+        if isinstance(exc, MissingDependency):
+            dead = row.attempts + 1 >= MAX_WAITS
+            return {"status": EventStatus.DEAD if dead else EventStatus.WAITING,
+                    "error": str(exc), "depends_on": exc.key,
+                    "retry_at": now + backoff(row.attempts + 1, base=5.0, cap=600.0)}
+        if isinstance(exc, RetriableError):
+            return _retry_or_bury(row, now, str(exc))
+        if isinstance(exc, (SyncError, LedgerError, MoneyError, ValidationError, ValueError)):
+            return {"status": EventStatus.DEAD, "error": _describe(row, exc)}
+        # an unexpected bug: retry a few times, then dead-letter
+        if _lock_conflict(exc):  # a race with another worker, not a bug: just retry
+            log.warning("inbox event %s: lock conflict with another worker (%s); retrying",
+                        row.id, type(exc.orig).__name__)
+        else:
+            log.exception("inbox event %s failed", row.id, exc_info=exc)
+        return _retry_or_bury(row, now, _describe(row, exc))
 
     def _bank_book(self, conn: Connection, bound: _Bound, row, event: RawEvent,  # noqa: ANN001
                    documents: list[Document]) -> bool:
@@ -247,35 +371,50 @@ class Worker:
             if polled:  # else another worker was reading it: read again next round
                 self._reads.discard((connection_id, stream))
 
-    def _retry_or_bury(self, conn: Connection, row, now: dt.datetime, error: str) -> None:  # noqa: ANN001
-        attempts = row.attempts + 1
-        if attempts >= MAX_ATTEMPTS:
-            self._finish(conn, row, EventStatus.DEAD, error=error)
-        else:
-            self._finish(conn, row, EventStatus.FAILED, error=error,
-                         retry_at=now + backoff(attempts))
+    def _finish(self, conn: Connection, row, status: EventStatus,  # noqa: ANN001
+                **outcome: Any) -> None:
+        """Record an event's outcome (``_finish_values``) and count it."""
+        conn.execute(_FINISH, _finish_values(row, status, **outcome))
+        self._count(status)
 
-    def _finish(
-        self,
-        conn: Connection,
-        row,  # noqa: ANN001
-        status: EventStatus,
-        *,
-        error: str | None = None,
-        depends_on: str | None = None,
-        retry_at: dt.datetime | None = None,
-    ) -> None:
-        done = status in (EventStatus.POSTED, EventStatus.IGNORED)
-        conn.execute(_FINISH, {
-            "row_id": row.id,
-            "v_status": status.value,
-            "v_attempts": row.attempts + (0 if done else 1),
-            "v_last_error": error,
-            "v_depends_on": depends_on,
-            "v_next_attempt_at": retry_at,
-            "v_processed_at": dt.datetime.now(dt.UTC) if done else None,
-        })
+    def _count(self, status: EventStatus) -> None:
         setattr(self.stats, status.value, getattr(self.stats, status.value) + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Normalized:
+    """An event's documents, or the error normalizing it raised (reported by ``_process``)."""
+
+    documents: Sequence[Document]
+    error: Exception | None
+
+
+def _retry_or_bury(row, now: dt.datetime, error: str) -> dict:  # noqa: ANN001
+    attempts = row.attempts + 1
+    if attempts >= MAX_ATTEMPTS:
+        return {"status": EventStatus.DEAD, "error": error}
+    return {"status": EventStatus.FAILED, "error": error, "retry_at": now + backoff(attempts)}
+
+
+def _finish_values(
+    row,  # noqa: ANN001
+    status: EventStatus,
+    *,
+    error: str | None = None,
+    depends_on: str | None = None,
+    retry_at: dt.datetime | None = None,
+) -> dict:
+    """Parameters of ``_FINISH`` that record an event's outcome."""
+    done = status in (EventStatus.POSTED, EventStatus.IGNORED)
+    return {
+        "row_id": row.id,
+        "v_status": status.value,
+        "v_attempts": row.attempts + (0 if done else 1),
+        "v_last_error": error,
+        "v_depends_on": depends_on,
+        "v_next_attempt_at": retry_at,
+        "v_processed_at": dt.datetime.now(dt.UTC) if done else None,
+    }
 
 
 def _after_earlier_batches(conn: Connection, row) -> None:  # noqa: ANN001
