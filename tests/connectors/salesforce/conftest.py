@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from ledgerbridge.api.local import serve_in_thread
+from ledgerbridge.connectors.exact_json import dumps, loads
 from ledgerbridge.connectors.registry import build
 from ledgerbridge.connectors.salesforce import SalesforceConnector
-from ledgerbridge.connectors.salesforce._json import dumps, loads
 from ledgerbridge.connectors.salesforce.emulator import create_emulator
 from ledgerbridge.sync.connections import ConnectionRecord, add_connection
 

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledgerbridge.connectors.base import RawEvent
+from ledgerbridge.connectors.exact_json import dumps
 from ledgerbridge.connectors.registry import build
-from ledgerbridge.connectors.salesforce._json import dumps
 from ledgerbridge.documents import Contact, Deal, PaymentTerms, Ref
 from ledgerbridge.money import Money
 from ledgerbridge.sync.errors import FatalError, MalformedPayload

@@ -14,7 +14,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from ledgerbridge.connectors.salesforce._json import dumps, loads
+from ledgerbridge.connectors.exact_json import dumps, loads
 
 __all__ = ["Fault", "dumps", "fault_of", "loads", "sign", "signature_matches"]
 

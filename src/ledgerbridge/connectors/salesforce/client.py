@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
+from ledgerbridge.connectors.exact_json import dumps, loads
 from ledgerbridge.connectors.http import request
-from ledgerbridge.connectors.salesforce._json import dumps, loads
 from ledgerbridge.connectors.salesforce.settings import SalesforceSettings
 from ledgerbridge.sync.errors import FatalError, RetriableError
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ledgerbridge.connectors.base import Connector, Page, RawEvent, Settings, Stream, WriteResult
-from ledgerbridge.connectors.salesforce._json import loads
+from ledgerbridge.connectors.exact_json import loads
 from ledgerbridge.connectors.salesforce.accounts import ACCOUNTS, read_accounts
 from ledgerbridge.connectors.salesforce.client import SalesforceClient
 from ledgerbridge.connectors.salesforce.normalize import documents

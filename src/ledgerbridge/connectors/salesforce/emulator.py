@@ -31,7 +31,7 @@ from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request, Response
 
-from ledgerbridge.connectors.salesforce._json import dumps, loads
+from ledgerbridge.connectors.exact_json import dumps, loads
 from ledgerbridge.connectors.salesforce._org import Org, OrgError, render_value
 from ledgerbridge.connectors.salesforce._soql import run
 from ledgerbridge.sandbox.emulators import SandboxOptions

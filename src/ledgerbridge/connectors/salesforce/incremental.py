@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ledgerbridge.connectors.base import Page, RawEvent, Stream
-from ledgerbridge.connectors.salesforce._json import dumps
+from ledgerbridge.connectors.exact_json import dumps
 from ledgerbridge.connectors.salesforce.client import SalesforceClient
 from ledgerbridge.connectors.salesforce.soql import modified_since
 

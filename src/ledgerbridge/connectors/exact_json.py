@@ -1,4 +1,4 @@
-"""JSON with exact numbers: Salesforce currency fields are JSON numbers, never floats here.
+"""JSON with exact numbers: vendors send money as JSON numbers, never read as floats here.
 
 ``loads`` reads every number with a fraction as a Decimal; ``dumps`` writes a Decimal
 back as the same JSON number, so a body can be stored and replayed without rounding.
