@@ -14,9 +14,9 @@ import typer
 from rich.table import Table
 
 from ledgerbridge.cli.common import DbOption, EntityOption, console, fail, open_ledger
-from ledgerbridge.connectors.registry import available, connector_class
+from ledgerbridge.connectors.registry import available
 from ledgerbridge.ledger import LedgerError
-from ledgerbridge.mapping import load_rules
+from ledgerbridge.mapping import rules_for_connection
 from ledgerbridge.store import make_engine, upgrade
 from ledgerbridge.sync.audit import audit_trail
 from ledgerbridge.sync.connections import (
@@ -164,7 +164,7 @@ def connections_add(
     try:
         mapping_text = mapping.read_text(encoding="utf-8") if mapping else None
         if mapping_text is not None:
-            load_rules(mapping_text, base=connector_class(system).default_mapping)
+            rules_for_connection(system, mapping_text)
         record = add_connection(make_engine(db), name, system, entity=entity,
                                 settings=_settings(setting or []), mapping=mapping_text,
                                 poll_interval=poll_interval)

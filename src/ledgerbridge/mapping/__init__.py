@@ -4,6 +4,7 @@
 connection's YAML is merged over them and only says what differs.
 """
 
+from ledgerbridge.connectors.registry import connector_class
 from ledgerbridge.mapping._fields import FieldMapError, apply_field_map
 from ledgerbridge.mapping._posting import PostingRules
 from ledgerbridge.mapping._schema import ROLES, MappingConfig, MappingError, parse_config
@@ -19,6 +20,7 @@ __all__ = [
     "apply_field_map",
     "load_rules",
     "resolve",
+    "rules_for_connection",
 ]
 
 
@@ -30,3 +32,12 @@ def load_rules(text: str | None, *, source: str = "mapping",
     Raises MappingError naming each bad path (``rules[2].accounts.revnue: ...``).
     """
     return PostingRules(parse_config(text, source=source, base=base))
+
+
+def rules_for_connection(system: str, text: str | None, *, source: str = "mapping"
+                         ) -> PostingRules:
+    """A connection's rules: its own mapping over its connector's default mapping and the defaults.
+
+    Raises MappingError for a bad mapping, FatalError for a connector not installed.
+    """
+    return load_rules(text, source=source, base=connector_class(system).default_mapping)

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, and_, func, select
 
 from ledgerbridge.documents import Payout, parse_document
 from ledgerbridge.ledger import Ledger
-from ledgerbridge.mapping import load_rules
+from ledgerbridge.mapping import load_rules, rules_for_connection
 from ledgerbridge.money import Money
 from ledgerbridge.report import Column, ColumnKind, Report
 from ledgerbridge.store.tables import (
@@ -115,12 +115,14 @@ def _landing_dates(conn: Connection, entry_ids: list[int]) -> dict[int, dt.date]
 def _role_balances(ledger: Ledger, connection_names: set[str]) -> dict[str, int]:
     """Balances of the clearing and transit accounts the given connections post to."""
     with ledger.engine.connect() as conn:
-        mappings = conn.execute(select(connections.c.mapping).where(
+        stored = conn.execute(select(connections.c.system, connections.c.mapping).where(
             connections.c.entity_id == ledger.entity.id,
-            connections.c.name.in_(connection_names))).scalars().all()
+            connections.c.name.in_(connection_names))).all()
+        configs = ([rules_for_connection(system, text).config for system, text in stored]
+                   or [load_rules(None).config])
         codes: dict[str, set[str]] = {"clearing": set(), "transit": set()}
-        for text in mappings or [None]:
-            roles = load_rules(text).config.effective_accounts([])
+        for config in configs:
+            roles = config.effective_accounts([])
             for role, found in codes.items():
                 if roles.get(role):
                     found.add(roles[role])

@@ -13,8 +13,9 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, select
 
-from ledgerbridge.mapping import MappingError, PostingRules, load_rules
+from ledgerbridge.mapping import MappingError, PostingRules, rules_for_connection
 from ledgerbridge.store.tables import connections
+from ledgerbridge.sync.errors import SyncError
 from ledgerbridge.sync.outbox import enqueue
 from ledgerbridge.sync.settlement import invoices_of_lines, state_writebacks
 
@@ -26,11 +27,11 @@ log = logging.getLogger(__name__)
 def _rules_with_states(conn: Connection) -> dict[int, PostingRules]:
     """Connections whose mapping has a write-back for an invoice payment state."""
     found = {}
-    for id_, name, text in conn.execute(
-            select(connections.c.id, connections.c.name, connections.c.mapping)):
+    for id_, name, system, text in conn.execute(select(
+            connections.c.id, connections.c.name, connections.c.system, connections.c.mapping)):
         try:
-            rules = load_rules(text, source=f"connection {name} mapping")
-        except MappingError as exc:  # its own events fail with this; a run goes on
+            rules = rules_for_connection(system, text, source=f"connection {name} mapping")
+        except (MappingError, SyncError) as exc:  # its own events fail with this; a run goes on
             log.warning("no invoice write-backs for %s: %s", name, exc)
             continue
         if rules.invoice_states:

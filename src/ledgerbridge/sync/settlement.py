@@ -30,7 +30,7 @@ from ledgerbridge.store.tables import (
     reconciliation_links,
     reconciliations,
 )
-from ledgerbridge.sync.errors import MissingDependency
+from ledgerbridge.sync.errors import MissingDependency, SyncError
 
 if TYPE_CHECKING:
     from ledgerbridge.sync.apply import Command, Lookup
@@ -286,13 +286,13 @@ def document_writebacks(conn: Connection, connection_id: int, document: Document
 
 def _rules_of(conn: Connection, connection_id: int) -> object:
     """The posting rules of another connection, from its stored mapping."""
-    from ledgerbridge.mapping import MappingError, load_rules  # mapping builds on sync
+    from ledgerbridge.mapping import MappingError, rules_for_connection  # mapping builds on sync
 
-    text = conn.execute(select(connections.c.mapping).where(
-        connections.c.id == connection_id)).scalar()
+    system, text = conn.execute(select(connections.c.system, connections.c.mapping).where(
+        connections.c.id == connection_id)).one()
     try:
-        return load_rules(text)
-    except MappingError:  # that connection's own events report its broken mapping
+        return rules_for_connection(system, text)
+    except (MappingError, SyncError):  # that connection's own events report the problem
         return None
 
 

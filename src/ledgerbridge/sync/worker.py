@@ -31,10 +31,9 @@ from sqlalchemy.exc import DBAPIError
 from ledgerbridge import reconcile
 from ledgerbridge.connectors.bankfeeds.bankbook import FeedBatch, FeedLine, LiveFeed, store_feed
 from ledgerbridge.connectors.base import Connector, RawEvent
-from ledgerbridge.connectors.registry import connector_class
 from ledgerbridge.documents import Document, validation_problems
 from ledgerbridge.ledger import Ledger, LedgerError
-from ledgerbridge.mapping import load_rules
+from ledgerbridge.mapping import rules_for_connection
 from ledgerbridge.money import MoneyError
 from ledgerbridge.store.bulk import take_write_lock
 from ledgerbridge.store.tables import connections, inbox
@@ -91,8 +90,7 @@ class _Bound:
 
 def connection_rules(record: ConnectionRecord, ledger: Ledger) -> Rules:
     """The posting rules of a connection: its mapping over its connector's and the defaults."""
-    base = connector_class(record.system).default_mapping
-    return load_rules(record.mapping, base=base).for_ledger(ledger)
+    return rules_for_connection(record.system, record.mapping).for_ledger(ledger)
 
 
 @dataclass
