@@ -38,7 +38,9 @@ def bill(ledger, party, amount, number, date=D):
     ))
 
 
-def bank(ledger, amount, description, counterparty, date=D):
+def bank(ledger, amount, description, counterparty, date=D, *, status="unreconciled",
+         reason=None):
+    """A USD bank line on account 1010, as an import would store it."""
     with ledger.engine.begin() as conn:
         account_id = conn.execute(select(accounts.c.id).where(
             accounts.c.entity_id == ledger.entity.id, accounts.c.code == "1010")).scalar_one()
@@ -46,7 +48,7 @@ def bank(ledger, amount, description, counterparty, date=D):
             entity_id=ledger.entity.id, account_id=account_id, dedupe_key=f"k{next(_keys)}",
             occurrence=1, booking_date=date, amount=usd(amount).minor, currency="USD",
             description=description, counterparty=counterparty, pending=False,
-            status="unreconciled")).inserted_primary_key[0]
+            status=status, review_reason=reason)).inserted_primary_key[0]
 
 
 def balance(ledger, code, party=None):

@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 
 import httpx
-from sqlalchemy import insert, select
 
 from ledgerbridge.connectors.base import RawEvent
 from ledgerbridge.connectors.webhook import sign
 from ledgerbridge.ledger import Entry, Ledger, Line
 from ledgerbridge.money import Money
 from ledgerbridge.reconcile import run
-from ledgerbridge.store.tables import accounts, bank_lines
 from ledgerbridge.sync.connections import add_connection
 from ledgerbridge.sync.inbox import Channel, EventStatus, store_events
 from ledgerbridge.sync.worker import Worker
+from tests.reconcile.test_reconcile import bank
 
 SECRET = "whsec_dashboard_0123"
 DAY = dt.date(2026, 3, 2)
-_keys = itertools.count(1)
 
 
 def usd(text: str) -> Money:
@@ -58,14 +55,7 @@ def manual_invoice(ledger: Ledger, party: str, amount: str, number: str) -> int:
 def bank_line(ledger: Ledger, amount: str, text: str, counterparty: str, *,
               day: dt.date = DAY, status: str = "unreconciled", reason: str | None = None
               ) -> int:
-    with ledger.engine.begin() as conn:
-        account_id = conn.execute(select(accounts.c.id).where(
-            accounts.c.entity_id == ledger.entity.id, accounts.c.code == "1010")).scalar_one()
-        return conn.execute(insert(bank_lines).values(
-            entity_id=ledger.entity.id, account_id=account_id, dedupe_key=f"k{next(_keys)}",
-            occurrence=1, booking_date=day, amount=usd(amount).minor, currency="USD",
-            description=text, counterparty=counterparty, pending=False, status=status,
-            review_reason=reason)).inserted_primary_key[0]
+    return bank(ledger, amount, text, counterparty, day, status=status, reason=reason)
 
 
 def dead_event(ledger: Ledger, connection_id: int, event_id: str = "evt-dead",
