@@ -134,10 +134,11 @@ def run_sales_demo(ledger: Ledger, console: Console) -> None:
             "date": arrival.isoformat(), "name": "STRIPE TRANSFER",
             "merchant_name": "Stripe"}).raise_for_status()
         settle("deposit on the bank feed", "bank line stored and reconciled to the payout")
-    landed = [c for c in check_payouts(ledger) if c.landed_on is not None]
+    payouts = check_payouts(ledger)
+    landed = [c for c in payouts if c.landed_on is not None]
     console.print(steps)
     console.print(f"From the last card payment to \"Paid\" in HubSpot: {paid_in:.2f} s. "
-                  f"Payouts landed in the bank: {len(landed)} of {len(check_payouts(ledger))}.",
+                  f"Payouts landed in the bank: {len(landed)} of {len(payouts)}.",
                   highlight=False)
 
 
