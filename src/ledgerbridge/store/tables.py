@@ -32,18 +32,28 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "DecimalText",
     "accounts",
+    "anomaly_flags",
+    "anomaly_outflows",
     "api_tokens",
     "bank_imports",
     "bank_lines",
+    "categorization_corrections",
+    "categorization_models",
+    "categorization_rules",
     "connections",
+    "contact_aliases",
+    "contact_merges",
+    "contacts",
     "dashboard_secrets",
     "dashboard_users",
     "documents",
     "entities",
+    "extraction_hints",
     "inbox",
     "journal_entries",
     "journal_lines",
     "metadata",
+    "monthly_balances",
     "outbox",
     "periods",
     "reconciliation_links",
@@ -299,6 +309,10 @@ bank_lines = Table(
     Column("review_reason", Text),
     Column("raw", Text, nullable=False, server_default=""),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # what the payer sent, when the bank converted it (camt InstdAmt, OFX ORIGCURRENCY)
+    Column("original_amount", BigInteger),
+    Column("original_currency", String(3)),
+    Column("exchange_rate", DecimalText),
     UniqueConstraint("account_id", "dedupe_key", "occurrence", name="uq_bank_lines_key"),
     Index("ix_bank_lines_account_date", "account_id", "booking_date", "amount"),
 )
@@ -330,6 +344,7 @@ reconciliation_links = Table(
     Column("bank_line_id", ForeignKey("bank_lines.id"), index=True),
     Column("journal_line_id", ForeignKey("journal_lines.id"), index=True),
     Column("amount", BigInteger, nullable=False),
+    Column("original_amount", BigInteger),  # of the journal line's own currency
 )
 
 # -- dashboard ------------------------------------------------------------------------
@@ -390,6 +405,241 @@ intake_documents = Table(
     Column("currency", String(3)),
     Column("total", BigInteger),
     Column("entry_id", ForeignKey("journal_entries.id")),
+    # Text and scanned documents: each field read, its confidence and source (JSON), and
+    # the user's corrections, which win over what was read.
+    Column("fields", Text),
+    Column("corrections", Text, nullable=False, server_default="{}"),
     UniqueConstraint("entity_id", "sha256"),
     Index("ix_intake_documents_entity_status", "entity_id", "status"),
+)
+
+# What a user's correction taught us about a vendor's documents: per field, the label
+# printed before the value (or, for the vendor's name, the name itself).
+extraction_hints = Table(
+    "extraction_hints",
+    metadata,
+    Column("entity_id", ForeignKey("entities.id"), primary_key=True),
+    Column("vendor", String(255), primary_key=True),
+    Column("field", String(32), primary_key=True),
+    Column("hint", String(255), nullable=False),
+    Column("document_id", ForeignKey("intake_documents.id"), nullable=False),
+    Column("learned_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# -- period balances ------------------------------------------------------------------
+
+# The net of journal_lines.amount per entity, account and month (``month`` is the
+# month's first day), kept in the posting's own transaction: reports read whole
+# months here and only the days of a partial first or last month from journal_lines.
+monthly_balances = Table(
+    "monthly_balances",
+    metadata,
+    Column("entity_id", ForeignKey("entities.id"), primary_key=True),
+    Column("account_id", ForeignKey("accounts.id"), primary_key=True),
+    Column("month", Date, primary_key=True),
+    Column("amount", BigInteger, nullable=False),
+)
+
+# -- anomalies ---------------------------------------------------------------------------
+
+anomaly_flags = Table(
+    "anomaly_flags",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("entity_id", ForeignKey("entities.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    # What the flag is about (kind + the records), so a re-detection finds its dismissal.
+    Column("fingerprint", String(64), nullable=False),
+    Column("score", Integer, nullable=False),  # percent: 0-100
+    Column("reason", Text, nullable=False),
+    Column("records", Text, nullable=False),  # JSON list of record keys
+    Column("amount", BigInteger),
+    Column("currency", String(3)),
+    Column("status", String(16), nullable=False),
+    Column("detected_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("dismissed_at", DateTime(timezone=True)),
+    Column("dismissed_by", String(64)),
+    UniqueConstraint("entity_id", "fingerprint", name="uq_anomaly_flags_fingerprint"),
+    Index("ix_anomaly_flags_entity_status", "entity_id", "status"),
+)
+
+anomaly_outflows = Table(
+    "anomaly_outflows",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("entity_id", ForeignKey("entities.id"), nullable=False),
+    Column("key", String(512), nullable=False),  # "bill:qbo/145", "bank_line:7"
+    Column("kind", String(16), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("vendor", String(200), nullable=False),
+    Column("vendor_name", String(255), nullable=False),
+    Column("number", String(255)),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("account", String(64)),
+    UniqueConstraint("entity_id", "key", name="uq_anomaly_outflows_key"),
+    Index("ix_anomaly_outflows_vendor", "entity_id", "vendor", "number"),
+    Index("ix_anomaly_outflows_amount", "entity_id", "amount", "date"),
+)
+
+# -- pilot (parallel run) --------------------------------------------------------------
+
+pilots = Table(
+    "pilots",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("connection_id", ForeignKey("connections.id"), nullable=False),
+    Column("live_entity_id", ForeignKey("entities.id"), nullable=False),
+    Column("shadow_entity_id", ForeignKey("entities.id"), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),  # running, promoted
+    Column("mapping", Text),  # the connection's own mapping, restored at cutover
+    Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("started_by", String(64), nullable=False),
+    Column("cutover_at", DateTime(timezone=True)),
+    Column("cutover_by", String(64)),
+    Column("existing", String(16)),  # how entries the live book already had were treated
+    Column("promoted", Integer),
+    Index("ix_pilots_connection_status", "connection_id", "status"),
+)
+
+pilot_promotions = Table(
+    "pilot_promotions",
+    metadata,
+    Column("shadow_entry_id", ForeignKey("journal_entries.id"), primary_key=True),
+    Column("pilot_id", ForeignKey("pilots.id"), nullable=False, index=True),
+    # Unique: a live entry comes from one shadow entry, so each is promoted once.
+    Column("live_entry_id", ForeignKey("journal_entries.id"), nullable=False, unique=True),
+)
+
+# -- unified accounting API ---------------------------------------------------------------
+
+unified_links = Table(
+    "unified_links",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    # The ledger record (first version row of a document) and its copy in a package.
+    Column("document_id", ForeignKey("documents.id"), nullable=False),
+    Column("connection_id", ForeignKey("connections.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("remote_id", String(255), nullable=False),
+    Column("remote_version", String(64), nullable=False),
+    Column("local_version", String(64), nullable=False),
+    Column("synced_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("connection_id", "kind", "remote_id", name="uq_unified_links_remote"),
+    UniqueConstraint("connection_id", "document_id", name="uq_unified_links_document"),
+)
+
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entity_id", ForeignKey("entities.id"), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("secret", Text, nullable=False),
+    Column("kinds", Text, nullable=False),  # JSON list of API kinds
+    Column("active", Boolean, nullable=False, server_default="1"),
+    # Change feed position: the last documents row announced to this subscriber.
+    Column("last_document_id", BigInteger, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("subscription_id", ForeignKey("webhook_subscriptions.id"), nullable=False),
+    Column("event_id", String(64), nullable=False, unique=True),
+    Column("payload", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("last_error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("sent_at", DateTime(timezone=True)),
+    Index("ix_webhook_deliveries_status_due", "status", "next_attempt_at"),
+)
+
+# -- categorization -----------------------------------------------------------------------
+
+categorization_models = Table(
+    "categorization_models",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entity_id", ForeignKey("entities.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("seed", Integer, nullable=False),
+    Column("trained_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("fingerprint", String(64), nullable=False),  # sha256 of the training set
+    Column("examples", Integer, nullable=False),
+    Column("metrics", Text, nullable=False, server_default="{}"),
+    Column("model", LargeBinary, nullable=False),  # joblib bytes, read only from here
+    UniqueConstraint("entity_id", "version", name="uq_categorization_models_version"),
+)
+
+categorization_rules = Table(
+    "categorization_rules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entity_id", ForeignKey("entities.id"), nullable=False),
+    Column("field", String(16), nullable=False),  # description | counterparty
+    Column("contains", String(200), nullable=False),
+    Column("account", String(64), nullable=False),
+    Column("vendor", String(200)),
+    Column("status", String(16), nullable=False),  # proposed | accepted | rejected
+    Column("support", Integer, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("decided_at", DateTime(timezone=True)),
+    UniqueConstraint("entity_id", "field", "contains", name="uq_categorization_rules_text"),
+)
+
+categorization_corrections = Table(
+    "categorization_corrections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entity_id", ForeignKey("entities.id"), nullable=False),
+    Column("bank_line_id", ForeignKey("bank_lines.id"), nullable=False, index=True),
+    Column("account", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# -- canonical contacts (entity resolution) ----------------------------------------------
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entity_id", ForeignKey("entities.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("active", Boolean, nullable=False, server_default="1"),  # undone merges retire it
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+contact_merges = Table(
+    "contact_merges",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entity_id", ForeignKey("entities.id"), nullable=False),
+    Column("status", String(16), nullable=False),  # proposed, accepted, undone
+    Column("confidence", Integer, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("reasons", Text, nullable=False, server_default="[]"),
+    Column("members", Text, nullable=False),  # JSON: [{"record": "crm:7", "name": ...}]
+    Column("contact_id", ForeignKey("contacts.id")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("decided_at", DateTime(timezone=True)),
+    Index("ix_contact_merges_entity_status", "entity_id", "status"),
+)
+
+contact_aliases = Table(
+    "contact_aliases",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entity_id", ForeignKey("entities.id"), nullable=False),
+    Column("contact_id", ForeignKey("contacts.id"), nullable=False, index=True),
+    Column("merge_id", ForeignKey("contact_merges.id"), nullable=False, index=True),
+    Column("kind", String(8), nullable=False),  # record ("crm:7") or name (a core name)
+    Column("value", String(320), nullable=False),
+    UniqueConstraint("entity_id", "kind", "value", name="uq_contact_aliases_value"),
 )
