@@ -16,6 +16,7 @@ from itertools import islice
 from sqlalchemy import Connection, Engine, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from ledgerbridge.ledger.balances import record as record_balances
 from ledgerbridge.ledger.model import (
     Account,
     AccountType,
@@ -362,6 +363,7 @@ class Ledger:
             for n, (account_id, amount, currency, original, rate, memo, party, due)
             in enumerate(lines, start=1)
         ])
+        record_balances(conn, entity_id, batch)
         return ids
 
     # -- reversals -------------------------------------------------------------

@@ -1,10 +1,11 @@
 """Financial reports of one entity, aggregated in the database.
 
 Every figure is a sum of ``journal_lines.amount`` (integer minor units of the
-entity's functional currency, debit positive) computed by the database; Python
-only arranges the per-account sums into the account hierarchy. The general ledger
-streams its lines from a server-side cursor, so memory stays bounded whatever
-the size of the journal.
+entity's functional currency, debit positive) computed by the database: whole
+months come from the period balances (``ledger/balances.py``), the days of a
+partial first or last month from the lines. Python only arranges the per-account
+sums into the account hierarchy. The general ledger streams its lines from a
+server-side cursor, so memory stays bounded whatever the size of the journal.
 
 Sign conventions: the trial balance and the general ledger's debit and credit
 columns are sides of the books; the balance sheet, the income statement and the
@@ -17,13 +18,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import BigInteger, Connection, Engine, case, cast, func, select
 from sqlalchemy.sql import ColumnElement
 
+from ledgerbridge.ledger.balances import net_by_account
 from ledgerbridge.ledger.book import Ledger
 from ledgerbridge.ledger.model import AccountType, LedgerError
 from ledgerbridge.money import Money
@@ -112,15 +114,11 @@ def _chart(conn: Connection, ledger: Ledger) -> dict[int, _Account]:
 
 
 def _balances(
-    conn: Connection, ledger: Ledger, start: dt.date | None, end: dt.date | None
+    conn: Connection, ledger: Ledger, start: dt.date | None, end: dt.date | None,
+    account_ids: Collection[int],
 ) -> dict[int, int]:
-    """Net debit-positive sum per account id: one GROUP BY over journal lines."""
-    query = (
-        select(_jl.c.account_id, _sum(_jl.c.amount))
-        .where(*_lines_where(ledger, start, end))
-        .group_by(_jl.c.account_id)
-    )
-    return {account_id: net for account_id, net in conn.execute(query)}
+    """Net debit-positive sum per account id with lines in the range (period balances)."""
+    return net_by_account(conn, ledger.entity.id, start, end, account_ids)
 
 
 # -- trial balance ----------------------------------------------------------------
@@ -145,22 +143,15 @@ def trial_balance(
     rows: list[Row] = []
     debit = credit = 0
     with ledger.engine.connect() as conn:
-        sums = (
-            select(_jl.c.account_id, func.sum(_jl.c.amount).label("net"))
-            .where(*_lines_where(ledger, start, end))
-            .group_by(_jl.c.account_id)
-            .subquery("sums")
-        )
-        query = (
-            select(accounts.c.code, accounts.c.name, cast(sums.c.net, BigInteger).label("net"))
-            .join_from(sums, accounts, accounts.c.id == sums.c.account_id)
-            .order_by(accounts.c.code)
-        )
-        for code, name, net in conn.execute(query):
-            row = {"account": code, "name": name, "debit": max(net, 0), "credit": max(-net, 0)}
-            debit += row["debit"]
-            credit += row["credit"]
-            rows.append(row)
+        chart = _chart(conn, ledger)
+        balances = _balances(conn, ledger, start, end, chart)
+    for account in sorted((chart[i] for i in balances), key=lambda a: a.code):
+        net = balances[account.id]
+        row = {"account": account.code, "name": account.name,
+               "debit": max(net, 0), "credit": max(-net, 0)}
+        debit += row["debit"]
+        credit += row["credit"]
+        rows.append(row)
     return Report(
         title="Trial balance",
         columns=_TB_COLUMNS,
@@ -273,7 +264,7 @@ def balance_sheet(ledger: Ledger, *, end: dt.date) -> Report:
     currency = ledger.entity.functional_currency
     with ledger.engine.connect() as conn:
         chart = _chart(conn, ledger)
-        balances = _balances(conn, ledger, None, end)
+        balances = _balances(conn, ledger, None, end, chart)
     by_type: dict[AccountType, list[_Account]] = defaultdict(list)
     for account in chart.values():
         by_type[account.type].append(account)
@@ -335,7 +326,7 @@ def income_statement(ledger: Ledger, *, start: dt.date, end: dt.date) -> Report:
     currency = ledger.entity.functional_currency
     with ledger.engine.connect() as conn:
         chart = _chart(conn, ledger)
-        balances = _balances(conn, ledger, start, end)
+        balances = _balances(conn, ledger, start, end, chart)
     income_accounts = [a for a in chart.values() if a.type is AccountType.INCOME]
     expense_accounts = [a for a in chart.values() if a.type is AccountType.EXPENSE]
     cogs_accounts = [a for a in expense_accounts if _is_cogs(a, chart)]
@@ -415,8 +406,9 @@ def cash_flow(ledger: Ledger, *, start: dt.date, end: dt.date) -> Report:
     currency = ledger.entity.functional_currency
     with ledger.engine.connect() as conn:
         chart = _chart(conn, ledger)
-        changes = _balances(conn, ledger, start, end)
-        before = _balances(conn, ledger, None, start - dt.timedelta(days=1))
+        changes = _balances(conn, ledger, start, end, chart)
+        before = {} if start == dt.date.min else _balances(
+            conn, ledger, None, start - dt.timedelta(days=1), chart)
     kinds = {a.id: ("pnl" if a.type in (AccountType.INCOME, AccountType.EXPENSE)
                     else _activity(a, chart)) for a in chart.values()}
     net_income = -sum(changes.get(i, 0) for i, k in kinds.items() if k in ("pnl", "earnings"))
@@ -496,10 +488,9 @@ def general_ledger(
         last_id = conn.execute(select(func.max(_jl.c.id))).scalar() or 0
         mine = (_jl.c.account_id == found.id, _jl.c.id <= last_id)
         opening = 0
-        if start is not None:
-            opening = conn.execute(
-                select(_sum(_jl.c.amount)).where(*mine, _jl.c.date < start)
-            ).scalar_one()
+        if start is not None and start > dt.date.min:
+            before = _balances(conn, ledger, None, start - dt.timedelta(days=1), [found.id])
+            opening = before.get(found.id, 0)
         debits, credits = conn.execute(
             select(
                 _sum(case((_jl.c.amount > 0, _jl.c.amount), else_=0)),

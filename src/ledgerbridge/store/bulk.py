@@ -22,6 +22,7 @@ __all__ = [
     "insert_rows",
     "reserve_ids",
     "take_write_lock",
+    "upsert_adding",
 ]
 
 
@@ -70,6 +71,28 @@ def insert_rows(
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
         f"VALUES ({', '.join([mark] * len(columns))})"
+    )
+    conn.exec_driver_sql(sql, rows if isinstance(rows, list) else list(rows))
+
+
+def upsert_adding(
+    conn: Connection, table: Table, keys: Sequence[str], column: str, rows: Sequence[tuple]
+) -> None:
+    """Insert positional ``rows`` (``keys`` then ``column``); on a key that exists, add.
+
+    One executemany of ``INSERT ... ON CONFLICT DO UPDATE`` (SQLite and PostgreSQL).
+    Rows are written, and on PostgreSQL locked, in the order given: callers that
+    give them in key order cannot deadlock one another.
+    """
+    if not rows:
+        return
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    names = (*keys, column)
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(names)}) "
+        f"VALUES ({', '.join([mark] * len(names))}) "
+        f"ON CONFLICT ({', '.join(keys)}) "
+        f"DO UPDATE SET {column} = {table.name}.{column} + excluded.{column}"
     )
     conn.exec_driver_sql(sql, rows if isinstance(rows, list) else list(rows))
 
