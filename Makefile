@@ -13,12 +13,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Tools the tests use from Debian: hledger checks our exports, chromium drives the
-# dashboard's browser tests. Installed when missing and we may (root with apt).
-SYSTEM_TOOLS := hledger chromium
+# Tools from Debian: hledger checks our exports, chromium drives the dashboard's browser
+# tests, tesseract reads scanned receipts (command:package). Installed when missing and
+# we may (root with apt).
+SYSTEM_TOOLS := hledger:hledger chromium:chromium tesseract:tesseract-ocr
 system-deps:
-	@missing=""; for tool in $(SYSTEM_TOOLS); do \
-	  command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	@missing=""; for pair in $(SYSTEM_TOOLS); do \
+	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 	    (apt-get install -y -q $$missing >/dev/null 2>&1 || \

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -19,7 +20,8 @@ from ledgerbridge.sync.errors import FatalError
 __all__ = ["documents_app"]
 
 documents_app = typer.Typer(
-    help="Supplier documents: e-invoices stored once, checked against EN 16931, posted.",
+    help="Supplier documents: e-invoices, text PDFs and scans stored once, read, checked "
+         "against EN 16931, corrected, posted.",
     no_args_is_help=True,
 )
 
@@ -37,8 +39,8 @@ def _row(table: Table, doc: StoredDocument) -> None:
 
 @documents_app.command("add")
 def documents_add(
-    files: Annotated[list[Path], typer.Argument(help="E-invoice files: CII or UBL XML, "
-                                                "Factur-X/ZUGFeRD PDF.")],
+    files: Annotated[list[Path], typer.Argument(help="E-invoices (CII or UBL XML, Factur-X/"
+                                                "ZUGFeRD PDF), other PDFs, scans, photos.")],
     db: DbOption = None,
     entity: EntityOption = "default",
 ) -> None:
@@ -94,8 +96,41 @@ def documents_show(
                   highlight=False)
     for finding in doc.findings:
         console.print(f"  [red]{finding.rule}[/] {finding.message}", highlight=False)
+    if doc.fields is not None:
+        table = Table("field", "value", "confidence", "read from", title="Fields read")
+        for name, found in json.loads(doc.fields).items():
+            corrected = name in doc.corrections
+            table.add_row(name, found["value"] or "",
+                          "corrected" if corrected else f"{found['confidence']:.2f}",
+                          found["source"])
+        console.print(table)
     if doc.bill is not None:
         console.print_json(doc.bill.model_dump_json(exclude_none=True))
+
+
+@documents_app.command("correct")
+def documents_correct(
+    document_id: Annotated[int, typer.Argument(help="Document id.")],
+    values: Annotated[list[str], typer.Argument(
+        help="FIELD=VALUE pairs: vendor, vendor_tax_id, number, issue_date and due_date "
+        "(YYYY-MM-DD), currency, net, tax_total, total, iban, order.")],
+    db: DbOption = None,
+    entity: EntityOption = "default",
+) -> None:
+    """Correct fields read from a text PDF or scan; the vendor's next documents learn it."""
+    corrections = {}
+    for pair in values:
+        name, sep, value = pair.partition("=")
+        if not sep or not value:
+            raise fail(f"{pair!r} is not FIELD=VALUE")
+        corrections[name.strip()] = value
+    try:
+        doc = IntakeStore(open_ledger(db, entity)).correct(document_id, corrections)
+    except IntakeError as exc:
+        raise fail(str(exc)) from None
+    table = _table("Document corrected")
+    _row(table, doc)
+    console.print(table)
 
 
 @documents_app.command("post")

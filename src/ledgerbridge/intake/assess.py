@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -12,6 +13,17 @@ from ledgerbridge.documents import Bill
 from ledgerbridge.intake.einvoice import EInvoice, EInvoiceError, Finding, check, read_einvoice
 from ledgerbridge.intake.einvoice import to_bill as einvoice_bill
 from ledgerbridge.intake.einvoice.facturx import is_pdf
+from ledgerbridge.intake.extract import (
+    REQUIRED,
+    REVIEW_BELOW,
+    Extraction,
+    NoText,
+    corrected,
+    extract,
+    fields_json,
+    is_image,
+    to_einvoice,
+)
 
 __all__ = ["Assessment", "Status", "assess", "media_type"]
 
@@ -24,6 +36,12 @@ READ_RULE = "READ"
 CANONICAL_RULE = "LB-02"
 """The rule id of an invoice whose terms the canonical Bill refuses."""
 
+REVIEW_RULE = "LB-10"
+"""The rule id of a field read from text or a scan with too little confidence to book."""
+
+Learned = Callable[[Extraction], Mapping[str, str]]
+"""What corrections taught us about the vendor of a first reading: field -> hint."""
+
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
@@ -33,6 +51,8 @@ class Assessment:
     findings: tuple[Finding, ...]
     invoice: EInvoice | None = None
     bill: Bill | None = None
+    fields: str | None = None
+    """For a text or scanned document: each field read, its confidence and source (JSON)."""
 
     @property
     def format(self) -> str | None:
@@ -44,25 +64,64 @@ def media_type(content: bytes, name: str) -> str:
     """The media type of a file, from its content first and its name second."""
     if is_pdf(content):
         return "application/pdf"
+    if is_image(content):
+        return mimetypes.guess_type(name)[0] or "image/*"
     if content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         return "application/xml"
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
-def assess(content: bytes, sha256: str) -> Assessment:
-    """Read ``content`` as an e-invoice, apply the booking rules, build its Bill if it passes."""
+def assess(content: bytes, sha256: str, *, buyer: str | None = None,
+           learned: Learned | None = None,
+           corrections: Mapping[str, str] | None = None) -> Assessment:
+    """Read ``content``, apply the booking rules, build its Bill if it passes.
+
+    A structured e-invoice is read exactly. Any other PDF, and a picture, is read by
+    layout (OCR for scans): ``learned`` gives what corrections taught us about its
+    vendor, ``corrections`` the user's values for this document, and ``buyer`` is the
+    ledger's company, whom the document is addressed to.
+    """
     try:
         invoice = read_einvoice(content)
     except EInvoiceError as exc:
-        return Assessment("unreadable", (Finding(READ_RULE, str(exc)),))
-    findings = check(invoice)
+        if not (is_pdf(content) or is_image(content)):
+            return Assessment("unreadable", (Finding(READ_RULE, str(exc)),))
+        return _assess_text(content, sha256, buyer, learned, corrections or {})
+    return _judged(invoice, sha256, ())
+
+
+def _judged(invoice: EInvoice, sha256: str, review: tuple[Finding, ...],
+            fields: str | None = None) -> Assessment:
+    findings = (*check(invoice), *review)
     if findings:
-        return Assessment("flagged", findings, invoice)
+        return Assessment("flagged", findings, invoice, fields=fields)
     try:
         bill = einvoice_bill(invoice, sha256)
     except (EInvoiceError, ValidationError) as exc:
-        return Assessment("flagged", (Finding(CANONICAL_RULE, _reason(exc)),), invoice)
-    return Assessment("ready", (), invoice, bill)
+        return Assessment("flagged", (Finding(CANONICAL_RULE, _reason(exc)),), invoice,
+                          fields=fields)
+    return Assessment("ready", (), invoice, bill, fields)
+
+
+def _assess_text(content: bytes, sha256: str, buyer: str | None, learned: Learned | None,
+                 corrections: Mapping[str, str]) -> Assessment:
+    try:
+        found = extract(content)
+        hints = learned(found) if learned else {}
+        if hints:
+            found = extract(content, hints=hints)
+    except NoText as exc:
+        return Assessment("unreadable", (Finding(READ_RULE, str(exc)),))
+    found = corrected(found, corrections)
+    review = tuple(
+        Finding(REVIEW_RULE, f"{name} needs review: " + (
+            f"read {field.value} from {field.source!r} with confidence {field.confidence:.2f}"
+            if field is not None and field.value is not None else "not found"))
+        for name in REQUIRED
+        if (field := found.fields.get(name)) is None or field.value is None
+        or field.confidence < REVIEW_BELOW)
+    syntax = "pdf-text" if is_pdf(content) else "scan"
+    return _judged(to_einvoice(found, syntax, buyer=buyer), sha256, review, fields_json(found))
 
 
 def _reason(exc: Exception) -> str:
