@@ -4,6 +4,7 @@ from ledgerbridge.cli.bank import bank_app
 from ledgerbridge.cli.documents import documents_app
 from ledgerbridge.cli.ledger import app
 from ledgerbridge.cli.mapping import mapping_app
+from ledgerbridge.cli.quality import audit_data, contacts_app
 from ledgerbridge.cli.reconcile import reconcile_app
 from ledgerbridge.cli.sandbox import sandbox
 from ledgerbridge.cli.sync import audit, connections_app, serve, sync_app, worker
@@ -20,5 +21,7 @@ app.add_typer(bank_app, name="bank")
 app.add_typer(documents_app, name="documents")
 app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(users_app, name="users")
+app.command("audit-data")(audit_data)
+app.add_typer(contacts_app, name="contacts")
 
 __all__ = ["app"]

@@ -20,6 +20,7 @@ from ledgerbridge.web.routes.connections import connections_router
 from ledgerbridge.web.routes.exceptions import exceptions_router
 from ledgerbridge.web.routes.kpis import kpis_router
 from ledgerbridge.web.routes.login import login_router
+from ledgerbridge.web.routes.quality import quality_router
 from ledgerbridge.web.routes.reconcile import reconcile_router
 from ledgerbridge.web.routes.reports import reports_router
 from ledgerbridge.web.routes.users import users_router
@@ -46,7 +47,8 @@ def dashboard_app(engine: Engine, *, auth: Auth | None = None,
                   openapi_url=None)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (login_router, connections_router, exceptions_router, reconcile_router,
-                   reports_router, audit_pages, kpis_router, users_router):
+                   reports_router, audit_pages, kpis_router, users_router,
+                   quality_router):
         app.include_router(router(board))
 
     @app.middleware("http")
