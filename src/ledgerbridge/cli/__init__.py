@@ -1,7 +1,9 @@
 """The ``ledgerbridge`` command line: one module per area, joined here."""
 
+from ledgerbridge.cli.anomalies import anomalies_app
 from ledgerbridge.cli.bank import bank_app
 from ledgerbridge.cli.documents import documents_app
+from ledgerbridge.cli.forecast import forecast_command
 from ledgerbridge.cli.ledger import app
 from ledgerbridge.cli.mapping import mapping_app
 from ledgerbridge.cli.quality import audit_data, contacts_app
@@ -21,6 +23,8 @@ app.add_typer(bank_app, name="bank")
 app.add_typer(documents_app, name="documents")
 app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(users_app, name="users")
+app.add_typer(anomalies_app, name="anomalies")
+app.command("forecast")(forecast_command)
 app.command("audit-data")(audit_data)
 app.add_typer(contacts_app, name="contacts")
 

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from ledgerbridge.documents import Document, parse_document
+from ledgerbridge.intelligence.anomalies import screen_document
 from ledgerbridge.ledger import Entry, Ledger, Lineage
 from ledgerbridge.store.tables import connections, documents
 from ledgerbridge.sync.errors import FatalError, MissingDependency
@@ -177,6 +178,8 @@ def apply_document(
         for made in rules.derived_for(document, lookup):
             commands += apply_document(conn, ledger, connection_id, made, rules,
                                        inbox_id=inbox_id, lookup=lookup, derived=True)[1]
+    if not unchanged:  # duplicates and anomalies of bills and payments, by indexed lookups
+        screen_document(conn, ledger.entity.id, document)
     for waiting_in, key in woken_keys(connection_id, document):
         release_waiting(conn, waiting_in, key)
     outcome = ("voided" if voiding else "unchanged" if unchanged

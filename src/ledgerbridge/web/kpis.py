@@ -14,8 +14,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, and_, case, func, select
 
+from ledgerbridge.intelligence.anomalies import FlagKind, FlagStatus
 from ledgerbridge.ledger import Ledger
+from ledgerbridge.money import format_minor
 from ledgerbridge.store.tables import (
+    anomaly_flags,
     bank_lines,
     connections,
     documents,
@@ -147,6 +150,23 @@ def _duplicates(conn: Connection, ledger: Ledger, w: Window) -> str:
     return str(count)
 
 
+def _prevented(conn: Connection, ledger: Ledger, w: Window) -> str:
+    """Duplicate bills and payments flagged in the window and not dismissed as false alarms."""
+    start = dt.datetime.combine(w.start, dt.time(), dt.UTC)
+    end = dt.datetime.combine(w.end + dt.timedelta(days=1), dt.time(), dt.UTC)
+    currency = ledger.entity.functional_currency
+    at_stake = case((anomaly_flags.c.currency == currency, anomaly_flags.c.amount), else_=0)
+    count, amount = conn.execute(select(
+        func.count(), func.coalesce(func.sum(at_stake), 0)).where(
+        anomaly_flags.c.entity_id == ledger.entity.id,
+        anomaly_flags.c.kind.in_([k.value for k in FlagKind if k.duplicate]),
+        anomaly_flags.c.status != FlagStatus.DISMISSED.value,
+        anomaly_flags.c.detected_at >= start, anomaly_flags.c.detected_at < end)).one()
+    if not count:
+        return "0"
+    return f"{count} ({format_minor(int(amount), currency)} {currency} at stake)"
+
+
 def _seconds(conn: Connection):  # noqa: ANN202 - a SQL expression
     if conn.dialect.name == "postgresql":
         return func.extract("epoch", inbox.c.processed_at - inbox.c.received_at)
@@ -196,6 +216,13 @@ def kpis(ledger: Ledger, baseline: dt.date, end: dt.date) -> tuple[Window, Windo
                 "Bank lines booked in the window that were held as probable duplicates "
                 "(in review, or discarded after review). Duplicate webhook deliveries are "
                 "dropped on arrival and not kept, so they are not counted."),
+            Kpi("Duplicate payments prevented", _prevented(conn, ledger, before),
+                _prevented(conn, ledger, after),
+                "Duplicate bills and payments (same vendor and number, or the same amount to "
+                "the same vendor within days) flagged in the window, before a payment run or "
+                "as they were synced, and not dismissed as false alarms; with the money at "
+                "stake in the functional currency (flags in other currencies are counted, "
+                "not added)."),
         ]
     names = sorted(set(now) | set(lags[0]) | set(lags[1]))
     result += [

@@ -1,0 +1,1 @@
+"""Learning from the ledger's own history: categorization, anomalies, cash forecast."""

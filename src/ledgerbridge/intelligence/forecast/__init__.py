@@ -1,0 +1,36 @@
+"""Cash forecast: daily balance bands per bank account and in total, from the books."""
+
+from ledgerbridge.intelligence.forecast.components import STAGE_PROBABILITIES, stage_probability
+from ledgerbridge.intelligence.forecast.history import load_history, open_deals
+from ledgerbridge.intelligence.forecast.model import (
+    BankFlow,
+    DayBand,
+    Deal,
+    Forecast,
+    History,
+    PartyLine,
+    Series,
+)
+from ledgerbridge.intelligence.forecast.report import Chart, chart, forecast_report
+from ledgerbridge.intelligence.forecast.simulate import TOTAL, ForecastError, forecast, naive
+
+__all__ = [
+    "STAGE_PROBABILITIES",
+    "TOTAL",
+    "BankFlow",
+    "Chart",
+    "DayBand",
+    "Deal",
+    "Forecast",
+    "ForecastError",
+    "History",
+    "PartyLine",
+    "Series",
+    "chart",
+    "forecast",
+    "forecast_report",
+    "load_history",
+    "naive",
+    "open_deals",
+    "stage_probability",
+]
