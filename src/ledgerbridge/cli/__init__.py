@@ -2,6 +2,7 @@
 
 from ledgerbridge.cli.anomalies import anomalies_app
 from ledgerbridge.cli.bank import bank_app
+from ledgerbridge.cli.categorize import categorize_app
 from ledgerbridge.cli.documents import documents_app
 from ledgerbridge.cli.forecast import forecast_command
 from ledgerbridge.cli.ledger import app
@@ -22,6 +23,7 @@ app.add_typer(mapping_app, name="mapping")
 app.add_typer(bank_app, name="bank")
 app.add_typer(documents_app, name="documents")
 app.add_typer(reconcile_app, name="reconcile")
+app.add_typer(categorize_app, name="categorize")
 app.add_typer(users_app, name="users")
 app.add_typer(anomalies_app, name="anomalies")
 app.command("forecast")(forecast_command)

@@ -17,6 +17,7 @@ from ledgerbridge.web.auth import Auth, Forbidden, LoginRequired
 from ledgerbridge.web.context import Dashboard
 from ledgerbridge.web.routes.anomalies import anomalies_router
 from ledgerbridge.web.routes.audit import audit_pages
+from ledgerbridge.web.routes.categorize import categorize_router
 from ledgerbridge.web.routes.connections import connections_router
 from ledgerbridge.web.routes.exceptions import exceptions_router
 from ledgerbridge.web.routes.forecast import forecast_router
@@ -50,7 +51,7 @@ def dashboard_app(engine: Engine, *, auth: Auth | None = None,
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (login_router, connections_router, exceptions_router, reconcile_router,
                    reports_router, audit_pages, kpis_router, users_router,
-                   anomalies_router, forecast_router, quality_router):
+                   anomalies_router, forecast_router, quality_router, categorize_router):
         app.include_router(router(board))
 
     @app.middleware("http")

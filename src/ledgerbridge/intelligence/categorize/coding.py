@@ -1,0 +1,249 @@
+"""Code bank lines: train from the ledger, suggest, apply above a threshold, correct.
+
+Coding posts nothing itself. Each line to code becomes a bank rule that selects
+exactly that line (its text, counterparty, direction and amount) and reconcile's
+``run`` books it, as it books a user's bank rule: same entry, same lineage, same
+undo. Lines a reconciliation candidate explains are matched by ``run`` instead.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from ledgerbridge.intelligence.categorize import rulebook, versions
+from ledgerbridge.intelligence.categorize.history import OpenLine, open_lines, training_set
+from ledgerbridge.intelligence.categorize.model import CategorizeError, Categorizer, Suggestion
+from ledgerbridge.intelligence.categorize.rules import Rule, mine_rules
+from ledgerbridge.ledger import Ledger
+from ledgerbridge.money import format_minor
+from ledgerbridge.reconcile import run, undo
+from ledgerbridge.reconcile.candidates import BankLine
+from ledgerbridge.reconcile.rules import BankRule, Condition, rule_for
+from ledgerbridge.store.tables import (
+    bank_lines,
+    categorization_corrections,
+    reconciliation_links,
+    reconciliations,
+)
+
+__all__ = ["ApplyResult", "LineSuggestions", "TrainResult", "apply", "code_line", "suggest",
+           "train"]
+
+RECONCILE_THRESHOLD = 90  # reconcile's own default for accepting a match
+
+
+@dataclass(frozen=True, slots=True)
+class TrainResult:
+    """The version stored and the rules newly proposed."""
+
+    version: versions.ModelVersion
+    rules_proposed: int
+
+
+@dataclass(frozen=True, slots=True)
+class LineSuggestions:
+    """An open bank line and its best accounts, best first."""
+
+    line: OpenLine
+    suggestions: tuple[Suggestion, ...]
+
+    def sure(self, threshold: float) -> bool:
+        """Whether the best suggestion is confident enough to code without review."""
+        return bool(self.suggestions) and self.suggestions[0].confidence >= threshold
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """What an apply did: lines looked at, coded, matched by reconcile instead, left to review."""
+
+    lines: int
+    coded: int
+    matched: int
+    review: int
+    model_version: int
+
+
+def train(ledger: Ledger, *, seed: int = 0, threshold: float = versions.DEFAULT_THRESHOLD,
+          min_support: int = 5) -> TrainResult:
+    """Train on every coded bank line, store the next version and propose mined rules."""
+    with ledger.engine.begin() as conn:
+        data = training_set(conn, ledger)
+        if not data.txns:
+            raise CategorizeError(f"entity {ledger.entity.code!r} has no coded bank lines to "
+                                  "learn from; reconcile some first")
+        metrics = versions.validate(data, seed, threshold)
+        model = Categorizer.train(data.txns, data.accounts, parties=data.parties, seed=seed)
+        stored = versions.save(conn, ledger, model, data, metrics)
+        mined = mine_rules(data.txns, data.accounts, data.parties, min_support=min_support)
+        return TrainResult(stored, rulebook.store_proposed(conn, ledger, mined))
+
+
+def _with_rules(found: list[Suggestion], rule: Rule | None, top: int) -> tuple[Suggestion, ...]:
+    if rule is None:
+        return tuple(found)
+    first = Suggestion(rule.account, 1.0, "rule", (f"rule {rule}",), rule.vendor)
+    return (first, *[s for s in found if s.account != rule.account])[:top]
+
+
+def suggest(ledger: Ledger, *, bank_account: str | None = None, top: int = 3,
+            line_ids: list[int] | None = None, version: int | None = None,
+            explain: bool = True) -> tuple[versions.ModelVersion, list[LineSuggestions]]:
+    """Suggestions for every open bank line: accepted rules first, then the model.
+
+    ``explain=False`` leaves the model's reasons out, which is much faster.
+    """
+    with ledger.engine.connect() as conn:
+        stored, model = versions.load(conn, ledger, version)
+        in_force = rulebook.accepted(conn, ledger)
+        lines = open_lines(conn, ledger, bank_account=bank_account, line_ids=line_ids)
+    found = model.suggest([ln.txn for ln in lines], top=top, explain=explain)
+    out = [LineSuggestions(ln, _with_rules(f, next((r for r in in_force if r.holds(ln.txn)),
+                                                   None), top))
+           for ln, f in zip(lines, found, strict=True)]
+    return stored, out
+
+
+def _exact_rule(line: OpenLine, account: str, vendor: str | None, name: str) -> BankRule:
+    """A bank rule that selects ``line``: its text, counterparty, direction and amount."""
+    txn = line.txn
+    size = Decimal(format_minor(abs(txn.amount), txn.currency))
+    when = Condition.model_validate({
+        "description_contains": txn.text, "counterparty_contains": txn.counterparty,
+        "direction": "in" if txn.amount > 0 else "out", "min_amount": size,
+        "max_amount": size})
+    return BankRule(name=name, when=when, account=account, vendor=vendor or txn.counterparty)
+
+
+def _bank_line(line: OpenLine) -> BankLine:
+    txn = line.txn
+    return BankLine(id=line.id, date=txn.date, amount=txn.amount, currency=txn.currency,
+                    description=txn.text, counterparty=txn.counterparty, end_to_end_id=None)
+
+
+def _exact_rules(chosen: dict[int, BankRule], lines: list[OpenLine]) -> list[BankRule]:
+    """The rules of ``chosen`` that select their own line and no line meant otherwise.
+
+    Reconcile applies the first rule that holds, so longer texts go first; a rule
+    that would also catch another line with a different account (or one left to
+    review) is dropped, and its line waits for review. Reconcile tries every rule
+    on every line nothing matched, so a run costs lines x rules condition checks.
+    """
+    kept = dict(chosen)
+    while True:
+        ordered = sorted(kept.items(), key=lambda kv: -len(kv[1].when.description_contains[0]))
+        rules = [r for _, r in ordered]
+        owner = {id(r): line_id for line_id, r in ordered}
+        by_size: dict[Decimal | None, list[BankRule]] = defaultdict(list)
+        for r in rules:  # an exact rule holds only for lines of its amount
+            by_size[r.when.min_amount].append(r)
+        wrong = set()
+        for line in lines:
+            size = Decimal(format_minor(abs(line.txn.amount), line.txn.currency))
+            rule = rule_for(by_size.get(size, ()), _bank_line(line))
+            if rule is None:
+                continue
+            mine = kept.get(line.id)
+            if mine is None or mine.account != rule.account:
+                wrong.add(owner[id(rule)])
+        if not wrong:
+            return rules
+        for line_id in wrong:
+            del kept[line_id]
+
+
+def apply(ledger: Ledger, *, threshold: float = versions.DEFAULT_THRESHOLD,
+          bank_account: str | None = None, reconcile_threshold: int = RECONCILE_THRESHOLD,
+          progress: Callable[[int], None] | None = None) -> ApplyResult:
+    """Code every open line whose best suggestion reaches ``threshold``; the rest wait.
+
+    Runs reconcile on each bank account concerned with one exact rule per line to
+    code; matches reconcile finds come first, as in any run, and its automatic
+    matches follow ``reconcile_threshold``.
+    """
+    if not 0 < threshold <= 1:
+        raise CategorizeError(f"threshold {threshold} is not a probability in (0, 1]")
+    stored, found = suggest(ledger, bank_account=bank_account, top=1, explain=False)
+    active = {a.code for a in ledger.accounts() if a.active}
+    by_bank: dict[str, list[LineSuggestions]] = defaultdict(list)
+    for item in found:
+        by_bank[item.line.bank_account].append(item)
+    coded = matched = 0
+    for bank, items in sorted(by_bank.items()):
+        chosen = {}
+        for item in items:
+            if item.sure(threshold) and item.suggestions[0].account in active:
+                best = item.suggestions[0]
+                name = f"categorize v{stored.version}: {best.source} {best.confidence:.0%}"
+                chosen[item.line.id] = _exact_rule(item.line, best.account, best.vendor, name)
+        rules = _exact_rules(chosen, [i.line for i in items])
+        run(ledger, account=bank, auto_threshold=reconcile_threshold, rules=rules)
+        done_coded, done_matched = _outcome(ledger, [i.line.id for i in items])
+        coded += done_coded
+        matched += done_matched
+        if progress is not None:
+            progress(len(items))
+    return ApplyResult(len(found), coded, matched, len(found) - coded - matched, stored.version)
+
+
+def _outcome(ledger: Ledger, line_ids: list[int]) -> tuple[int, int]:
+    """Of these lines, how many a rule coded and how many a match reconciled."""
+    coded = matched = 0
+    with ledger.engine.connect() as conn:
+        for chunk in range(0, len(line_ids), 5000):
+            rows = conn.execute(select(reconciliations.c.kind).join(
+                reconciliation_links,
+                reconciliation_links.c.reconciliation_id == reconciliations.c.id).where(
+                reconciliation_links.c.bank_line_id.in_(line_ids[chunk:chunk + 5000]),
+                reconciliations.c.status == "accepted"))
+            for (kind,) in rows:
+                coded += kind == "rule"
+                matched += kind != "rule"
+    return coded, matched
+
+
+def code_line(ledger: Ledger, line_id: int, account: str) -> bool:
+    """Code one bank line to ``account`` as the user says, and remember it for its merchant.
+
+    A line coded before (by a rule or a coding) is undone first: its entry is
+    reversed. A line a reconciliation matched with an invoice or a book line is
+    refused: undo that reconciliation first. Returns whether the line is now coded
+    (False when reconcile found a match proposal for it, which then waits there).
+    """
+    with ledger.engine.begin() as conn:
+        rulebook.check_account(conn, ledger, account)
+        row = conn.execute(select(bank_lines.c.status).where(
+            bank_lines.c.id == line_id, bank_lines.c.entity_id == ledger.entity.id)).first()
+        if row is None:
+            raise CategorizeError(f"no bank line {line_id} in entity {ledger.entity.code!r}")
+        if row.status not in ("unreconciled", "reconciled"):
+            raise CategorizeError(f"bank line {line_id} is {row.status}; resolve that first")
+        earlier = conn.execute(select(reconciliations.c.id, reconciliations.c.kind).join(
+            reconciliation_links,
+            reconciliation_links.c.reconciliation_id == reconciliations.c.id).where(
+            reconciliation_links.c.bank_line_id == line_id,
+            reconciliations.c.status == "accepted")).first()
+        if earlier is not None and earlier.kind != "rule":
+            raise CategorizeError(
+                f"bank line {line_id} is matched by reconciliation {earlier.id} ({earlier.kind});"
+                f" undo it first (`ledgerbridge reconcile undo {earlier.id}`)")
+        conn.execute(categorization_corrections.insert().values(
+            entity_id=ledger.entity.id, bank_line_id=line_id, account=account))
+    if earlier is not None:
+        undo(ledger, earlier.id)
+    with ledger.engine.connect() as conn:
+        [line] = open_lines(conn, ledger, line_ids=[line_id])
+        others = open_lines(conn, ledger, bank_account=line.bank_account)
+    rule = _exact_rule(line, account, None, f"categorize: coded by hand to {account}")
+    rules = _exact_rules({line_id: rule}, others)
+    if not rules:
+        twin = next(o.id for o in others if o.id != line_id and rule.when.holds(_bank_line(o)))
+        raise CategorizeError(f"bank line {line_id} looks exactly like open line {twin} (same "
+                              "text, counterparty and amount): a bank rule cannot code one "
+                              f"without the other; {account} is remembered for the merchant")
+    run(ledger, account=line.bank_account, auto_threshold=100, rules=rules)
+    return _outcome(ledger, [line_id])[0] == 1
