@@ -7,16 +7,18 @@ from ledgerbridge.cli.documents import documents_app
 from ledgerbridge.cli.forecast import forecast_command
 from ledgerbridge.cli.ledger import app
 from ledgerbridge.cli.mapping import mapping_app
+from ledgerbridge.cli.pilot import pilot_app
 from ledgerbridge.cli.quality import audit_data, contacts_app
 from ledgerbridge.cli.reconcile import reconcile_app
-from ledgerbridge.cli.sandbox import sandbox
+from ledgerbridge.cli.sandbox import sandbox_app
 from ledgerbridge.cli.sync import audit, connections_app, serve, sync_app, worker
 from ledgerbridge.cli.users import users_app
 
 app.command()(serve)
 app.command()(worker)
 app.command()(audit)
-app.command()(sandbox)
+app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(pilot_app, name="pilot")
 app.add_typer(connections_app, name="connections")
 app.add_typer(sync_app, name="sync")
 app.add_typer(mapping_app, name="mapping")

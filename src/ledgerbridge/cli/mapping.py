@@ -1,4 +1,4 @@
-"""Mapping commands: validate a mapping, write its field map, dry-run documents through it."""
+"""Mapping commands: validate a mapping, write its field map, dry-run documents, diff."""
 
 from __future__ import annotations
 
@@ -10,14 +10,24 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ledgerbridge.cli.common import DbOption, EntityOption, OutputOption, console, fail, open_ledger
+from ledgerbridge.cli.common import (
+    DbOption,
+    EntityOption,
+    Format,
+    FormatOption,
+    OutputOption,
+    console,
+    fail,
+    open_ledger,
+)
 from ledgerbridge.documents import Document, DocumentError, parse_document
-from ledgerbridge.ledger import Account, LedgerError, PostingError
+from ledgerbridge.ledger import Account, Ledger, LedgerError, PostingError
 from ledgerbridge.ledger.chart import load_chart, standard_chart
 from ledgerbridge.ledger.posting import PostingContext, prepare_lines
 from ledgerbridge.mapping import MappingError, PostingRules, load_rules
 from ledgerbridge.mapping._docs import render_docs
 from ledgerbridge.money import MoneyError, format_minor
+from ledgerbridge.sync.connections import get_connection
 from ledgerbridge.sync.errors import MissingDependency, SyncError
 
 __all__ = ["mapping_app"]
@@ -181,3 +191,32 @@ def dry_run(
         console.print(f"[red]{escape(problem)}[/]", highlight=False)
     if problems:
         raise typer.Exit(code=1)
+
+
+@mapping_app.command("diff")
+def diff(
+    new_file: Annotated[Path, typer.Argument(help="The new mapping YAML.")],
+    connection: Annotated[str, typer.Option("--connection", "-c",
+                                            help="The connection whose documents to re-derive.")],
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+) -> None:
+    """List the entries the new mapping would change for CONNECTION; nothing is written."""
+    from ledgerbridge.cli.ledger import emit
+    from ledgerbridge.sandbox.mapping_diff import mapping_diff, mapping_diff_report
+    from ledgerbridge.store import make_engine
+
+    try:
+        text = new_file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot read {new_file}: {exc.strerror}") from None
+    try:
+        engine = make_engine(db)
+        changes = mapping_diff(engine, connection, text, source=str(new_file))
+        with engine.connect() as conn:
+            currency = Ledger(engine, get_connection(conn, connection).entity
+                              ).entity.functional_currency
+    except LedgerError as exc:
+        raise fail(str(exc)) from None
+    emit(mapping_diff_report(changes, connection, currency), fmt, output)

@@ -1,0 +1,1 @@
+"""Tests of the pilot: shadow book, comparison with the old process, cutover."""

@@ -1,0 +1,1 @@
+"""Tests of the generated sandbox company and the mapping diff."""
