@@ -12,6 +12,7 @@ from ledgerbridge.cli.quality import audit_data, contacts_app
 from ledgerbridge.cli.reconcile import reconcile_app
 from ledgerbridge.cli.sandbox import sandbox_app
 from ledgerbridge.cli.sync import audit, connections_app, serve, sync_app, worker
+from ledgerbridge.cli.unified import unified_app
 from ledgerbridge.cli.users import users_app
 
 app.command()(serve)
@@ -31,5 +32,6 @@ app.add_typer(anomalies_app, name="anomalies")
 app.command("forecast")(forecast_command)
 app.command("audit-data")(audit_data)
 app.add_typer(contacts_app, name="contacts")
+app.add_typer(unified_app, name="unified")
 
 __all__ = ["app"]
