@@ -9,6 +9,7 @@ from ledgerbridge.cli.ledger import app
 from ledgerbridge.cli.mapping import mapping_app
 from ledgerbridge.cli.pilot import pilot_app
 from ledgerbridge.cli.quality import audit_data, contacts_app
+from ledgerbridge.cli.receipts import receipts_app
 from ledgerbridge.cli.reconcile import reconcile_app
 from ledgerbridge.cli.sandbox import sandbox_app
 from ledgerbridge.cli.sync import audit, connections_app, serve, sync_app, worker
@@ -25,6 +26,7 @@ app.add_typer(sync_app, name="sync")
 app.add_typer(mapping_app, name="mapping")
 app.add_typer(bank_app, name="bank")
 app.add_typer(documents_app, name="documents")
+app.add_typer(receipts_app, name="receipts")
 app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(categorize_app, name="categorize")
 app.add_typer(users_app, name="users")

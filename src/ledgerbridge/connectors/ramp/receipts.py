@@ -1,0 +1,168 @@
+"""Receipts matched to card lines by amount, date and merchant name.
+
+A receipt matches a card line when all three agree:
+
+- **amount**: the same amount in the same currency; for a restaurant line (its
+  merchant category code is a restaurant one) the card may also be higher than the
+  receipt by up to ``tip_percent`` of it, since the tip is added after the receipt
+  is printed;
+- **date**: at most ``days`` apart (a card settles a day or two after the meal, a
+  receipt is dated when it was printed);
+- **merchant**: the names are alike (rapidfuzz ``WRatio`` of at least
+  ``min_similarity``, 0-100): "AMZN Mktp US" and "Amazon.com" are not, "Blue Bottle
+  Coffee" and "BLUE BOTTLE COFFEE #12" are.
+
+Among several candidates the pairing with the highest total score wins, each
+receipt and each line used at most once (an assignment problem, solved by scipy).
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+from rapidfuzz import fuzz, utils
+from scipy.optimize import linear_sum_assignment
+
+from ledgerbridge.money import Money
+
+__all__ = ["CardLine", "Match", "MatchPolicy", "Receipt", "match", "score"]
+
+_NEVER = 1e9
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A receipt as far as matching needs it.
+
+    Attributes:
+        ref: how an Expense names it ("intake:<sha256>", "ramp:receipt:<id>").
+        merchant: the seller's name printed on it.
+        amount: its total.
+        date: the date printed on it.
+
+    """
+
+    ref: str
+    merchant: str | None
+    amount: Money
+    date: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class CardLine:
+    """A card transaction without a receipt.
+
+    Attributes:
+        external_id: the transaction's id in the card system.
+        merchant: the merchant name the card network reported.
+        amount: what the card was charged.
+        date: when the card was used.
+        restaurant: whether a tip may have been added to the receipt's amount.
+
+    """
+
+    external_id: str
+    merchant: str | None
+    amount: Money
+    date: dt.date
+    restaurant: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MatchPolicy:
+    """How close a receipt must be to a card line."""
+
+    days: int = 3
+    tip_percent: Decimal = Decimal(30)
+    min_similarity: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A receipt paired with a card line; ``tip`` is the card amount above the receipt."""
+
+    line: CardLine
+    receipt: Receipt
+    score: float
+    similarity: float
+    tip: Money
+
+
+def _amount_fits(line: CardLine, receipt: Receipt, policy: MatchPolicy) -> bool:
+    card, printed = line.amount, receipt.amount
+    if card.currency != printed.currency:
+        return False
+    if card.minor == printed.minor:
+        return True
+    if not line.restaurant or card.minor < printed.minor:
+        return False
+    return card.minor * 100 <= printed.minor * (100 + policy.tip_percent)
+
+
+def score(line: CardLine, receipt: Receipt, policy: MatchPolicy) -> tuple[float, float] | None:
+    """(score, name similarity) of a pairing, or None when the pair cannot match.
+
+    The score is the similarity less 5 per day apart and less 10 for a tip, so an
+    exact amount on the same day wins over a near one.
+    """
+    days = abs((line.date - receipt.date).days)
+    if days > policy.days or not _amount_fits(line, receipt, policy):
+        return None
+    if not line.merchant or not receipt.merchant:
+        return None
+    similarity = fuzz.WRatio(line.merchant, receipt.merchant, processor=utils.default_process)
+    if similarity < policy.min_similarity:
+        return None
+    tipped = line.amount.minor != receipt.amount.minor
+    return similarity - 5 * days - (10 if tipped else 0), similarity
+
+
+def _candidates(lines: Sequence[CardLine], receipts: Sequence[Receipt],
+                policy: MatchPolicy) -> Iterator[tuple[int, int]]:
+    """(line, receipt) index pairs whose amounts can match, found by bisecting on amount."""
+    by_currency: dict[str, list[tuple[int, int]]] = {}
+    for j, receipt in enumerate(receipts):
+        by_currency.setdefault(receipt.amount.currency, []).append((receipt.amount.minor, j))
+    for column in by_currency.values():
+        column.sort()
+    for i, line in enumerate(lines):
+        column = by_currency.get(line.amount.currency, [])
+        card = line.amount.minor
+        # The smallest receipt a tip could lift to the card amount (rounded down: safe).
+        low = card * 100 // (100 + policy.tip_percent) if line.restaurant and card > 0 else card
+        start = bisect.bisect_left(column, (int(low), -1))
+        for minor, j in column[start:]:
+            if minor > card:
+                break
+            yield i, j
+
+
+def match(lines: Sequence[CardLine], receipts: Sequence[Receipt],
+          policy: MatchPolicy | None = None) -> list[Match]:
+    """The best one-to-one pairing of ``receipts`` with ``lines``, in the order of ``lines``."""
+    policy = policy or MatchPolicy()
+    if not lines or not receipts:
+        return []
+    cost = np.full((len(lines), len(receipts)), _NEVER)
+    found: dict[tuple[int, int], tuple[float, float]] = {}
+    for i, j in _candidates(lines, receipts, policy):
+        scored = score(lines[i], receipts[j], policy)
+        if scored is not None:
+            found[i, j] = scored
+            cost[i, j] = -scored[0]
+    if not found:
+        return []
+    rows, cols = linear_sum_assignment(cost)
+    matches = []
+    for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
+        if (i, j) not in found:
+            continue
+        line, receipt = lines[i], receipts[j]
+        matches.append(Match(line, receipt, found[i, j][0], found[i, j][1],
+                             line.amount - receipt.amount))
+    return matches  # the assignment's rows come in order
