@@ -5,7 +5,7 @@ from ledgerbridge.cli.bank import bank_app
 from ledgerbridge.cli.categorize import categorize_app
 from ledgerbridge.cli.documents import documents_app
 from ledgerbridge.cli.forecast import forecast_command
-from ledgerbridge.cli.ledger import app
+from ledgerbridge.cli.ledger import accounts_app, app
 from ledgerbridge.cli.mapping import mapping_app
 from ledgerbridge.cli.pilot import pilot_app
 from ledgerbridge.cli.quality import audit_data, contacts_app
@@ -13,6 +13,7 @@ from ledgerbridge.cli.receipts import receipts_app
 from ledgerbridge.cli.reconcile import reconcile_app
 from ledgerbridge.cli.sandbox import sandbox_app
 from ledgerbridge.cli.sync import audit, connections_app, serve, sync_app, worker
+from ledgerbridge.cli.targets import accounts_map
 from ledgerbridge.cli.unified import unified_app
 from ledgerbridge.cli.users import users_app
 
@@ -35,5 +36,6 @@ app.command("forecast")(forecast_command)
 app.command("audit-data")(audit_data)
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(unified_app, name="unified")
+accounts_app.command("map")(accounts_map)
 
 __all__ = ["app"]

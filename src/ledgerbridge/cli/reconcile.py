@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -21,8 +22,9 @@ from ledgerbridge.cli.common import (
 )
 from ledgerbridge.cli.ledger import emit
 from ledgerbridge.ledger import Ledger, LedgerError
+from ledgerbridge.money import format_minor
 from ledgerbridge.reconcile import accept, reconciliation_report, reject, run, undo
-from ledgerbridge.reconcile.rules import load_bank_rules
+from ledgerbridge.reconcile.rules import load_amount_rules, load_bank_rules
 from ledgerbridge.report import Column, ColumnKind, Report
 from ledgerbridge.store.tables import accounts, bank_lines, reconciliation_links, reconciliations
 
@@ -39,16 +41,19 @@ def reconcile_run(
     threshold: Annotated[int, typer.Option(help="Confidence (0-100) from which a match is "
                                            "accepted automatically.")] = 90,
     rules: Annotated[Path | None, typer.Option(
-        help="YAML file of bank_rules for lines nothing matched.")] = None,
+        help="YAML file of bank_rules for lines nothing matched (and original_amounts "
+             "rules that read what the payer sent from the bank text).")] = None,
     db: DbOption = None,
     entity: EntityOption = "default",
 ) -> None:
     """Match unreconciled bank lines; accept the sure ones, propose the rest."""
     ledger = open_ledger(db, entity)
     try:
-        bank_rules = (load_bank_rules(rules.read_text(encoding="utf-8"), source=str(rules))
-                      if rules else ())
-        result = run(ledger, account=account, auto_threshold=threshold, rules=bank_rules)
+        text = rules.read_text(encoding="utf-8") if rules else ""
+        bank_rules = load_bank_rules(text, source=str(rules)) if rules else ()
+        amount_rules = load_amount_rules(text, source=str(rules)) if rules else ()
+        result = run(ledger, account=account, auto_threshold=threshold, rules=bank_rules,
+                     amounts=amount_rules)
     except (LedgerError, OSError) as exc:
         raise fail(str(exc)) from None
     by_rule = f" ({result.by_rule} by bank rules)" if result.by_rule else ""
@@ -98,7 +103,8 @@ def _proposals(ledger: Ledger, account: str) -> Report:
     query = (
         select(reconciliations.c.id, reconciliations.c.confidence, reconciliations.c.reasons,
                bank_lines.c.booking_date, bank_lines.c.amount, bank_lines.c.currency,
-               bank_lines.c.description)
+               bank_lines.c.description, bank_lines.c.original_amount,
+               bank_lines.c.original_currency)
         .join(reconciliation_links,
               reconciliation_links.c.reconciliation_id == reconciliations.c.id)
         .join(bank_lines, bank_lines.c.id == reconciliation_links.c.bank_line_id)
@@ -108,7 +114,7 @@ def _proposals(ledger: Ledger, account: str) -> Report:
         .order_by(bank_lines.c.booking_date, reconciliations.c.confidence.desc())
     )
     with ledger.engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(query)]
+        rows = [_sent(dict(r._mapping)) for r in conn.execute(query)]
     return Report(
         title=f"Reconciliation proposals for account {account}",
         columns=(
@@ -116,6 +122,7 @@ def _proposals(ledger: Ledger, account: str) -> Report:
             Column("booking_date", "Date", ColumnKind.DATE),
             Column("amount", "Amount", ColumnKind.MONEY),
             Column("description", "Bank text"),
+            Column("sent", "Payer sent"),
             Column("confidence", "Confidence", ColumnKind.INT),
             Column("reasons", "Reasons"),
         ),
@@ -123,6 +130,13 @@ def _proposals(ledger: Ledger, account: str) -> Report:
         currency=ledger.entity.functional_currency,
         rows_key="proposals",
     )
+
+
+def _sent(row: dict) -> dict:
+    """The row with what the payer sent, when the bank converted it ("400.00 EUR")."""
+    original, currency = row.pop("original_amount"), row.pop("original_currency")
+    row["sent"] = f"{format_minor(original, currency)} {currency}" if original else None
+    return row
 
 
 def _decide(action, reconciliation_id: int, db: str | None, entity: str) -> object:  # noqa: ANN001
@@ -137,10 +151,16 @@ IdArgument = Annotated[int, typer.Argument(help="Reconciliation id (see `reconci
 
 
 @reconcile_app.command("accept")
-def reconcile_accept(reconciliation_id: IdArgument, db: DbOption = None,
-                     entity: EntityOption = "default") -> None:
+def reconcile_accept(
+    reconciliation_id: IdArgument,
+    original: Annotated[str | None, typer.Option(
+        help="For a part payment of an item in another currency: how much of that "
+             "currency the bank line paid, e.g. 400.00.")] = None,
+    db: DbOption = None,
+    entity: EntityOption = "default",
+) -> None:
     """Accept a proposal: post its settling entry and mark the bank line reconciled."""
-    entry_id = _decide(accept, reconciliation_id, db, entity)
+    entry_id = _decide(partial(accept, original=original), reconciliation_id, db, entity)
     posted = f"; posted entry {entry_id}" if entry_id else ""
     console.print(f"Reconciliation {reconciliation_id} accepted{posted}")
 

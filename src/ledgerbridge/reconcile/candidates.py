@@ -4,10 +4,14 @@ Two kinds of candidates:
 
 * book lines: journal lines already posted on the bank account itself (a payment
   synced from a processor) and not yet linked to a bank line; matching links them.
-* open items: lines with a party on ``receivable``, ``payable`` and ``transit``
-  accounts. Items are debits (credits for payables); the party's other lines on the
+* open items: lines with a party on ``receivable``, ``payable``, ``transit`` and
+  ``payroll`` accounts (net pay owed to a payroll tool, benefits owed to their
+  provider). Items are debits (credits for payables and payroll); the party's other lines on the
   account (payments posted elsewhere, credit notes) settle its items oldest first,
   and amounts linked by accepted reconciliations settle the items they name.
+An item booked in another currency also keeps what is open of its own currency
+(``open_original``): links record the part of it they settled, and credits posted
+elsewhere relieve it in proportion to the functional amount they settle.
 
 Entries posted by reconciliations, reversed entries and reversals are left out:
 their effect is carried by the links. Everything is loaded with a handful of
@@ -20,12 +24,16 @@ import datetime as dt
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
 from functools import lru_cache
 
 from rapidfuzz.utils import default_process
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import ColumnElement, Connection, and_, case, func, select
 
 from ledgerbridge.ledger import Ledger, LedgerError
+from ledgerbridge.money import Money
+from ledgerbridge.reconcile.foreign import relief
 from ledgerbridge.store.tables import (
     accounts,
     bank_lines,
@@ -40,13 +48,16 @@ __all__ = [
     "Candidates",
     "Item",
     "linked_amounts",
+    "linked_originals",
     "load",
+    "open_item",
     "normalize_name",
     "references",
     "usable_entries",
 ]
 
-ITEM_SUBTYPES = ("receivable", "payable", "transit")
+ITEM_SUBTYPES = ("receivable", "payable", "transit", "payroll")
+CREDIT_SUBTYPES = ("payable", "payroll")  # open items that are credits
 MAX_NAME_BLOCK = 150  # parties gathered from one-word keys when no word pair matches
 MAX_REF_SHARE = 4  # a token found on more items than this is no reference
 # A whole run of letters and digits that holds a digit: the look-behind starts it
@@ -72,7 +83,7 @@ def references(*texts: str | None) -> set[str]:
 
 @dataclass(slots=True)
 class BankLine:
-    """An unreconciled statement line."""
+    """An unreconciled statement line; ``original`` is what the payer sent, if converted."""
 
     id: int
     date: dt.date
@@ -82,6 +93,9 @@ class BankLine:
     counterparty: str | None
     end_to_end_id: str | None
     refs: set[str] = field(default_factory=set)
+    original: Money | None = None
+    exchange_rate: Decimal | None = None
+    original_source: str = "bank"  # "bank", or the amount rule that read it from the text
 
 
 @dataclass(slots=True, eq=False)
@@ -98,6 +112,12 @@ class Item:
     label: str  # the reference people know it by (document number, memo)
     refs: set[str]
     currency: str  # the currency the item was booked in; ``open`` is functional
+    open_original: int = 0  # what is open in ``currency``, signed like ``open``
+    foreign: bool = False  # booked in another currency than the functional one
+
+    def relief(self, part: int) -> int:
+        """The functional amount settling ``part`` of ``open_original`` relieves."""
+        return relief(self.open, self.open_original, part)
 
 
 class _Normalized(dict[str, str]):
@@ -126,6 +146,7 @@ class Candidates:
     index_cache: dict[str, frozenset[str]] = field(default_factory=dict)
     party_cache: dict[tuple[str, frozenset[str]], list[str]] = field(default_factory=dict)
     pools: dict[tuple[str, int], tuple[list[Item], list[Item]]] = field(default_factory=dict)
+    open_by_original: dict[tuple[str, int], list[Item]] = field(default_factory=dict)
 
     def name_index(self, bank: BankLine) -> frozenset[str]:
         """Parties whose names share two word starts with the counterparty (a prefilter).
@@ -245,13 +266,41 @@ def _carried(conn: Connection, ledger: Ledger) -> dict[tuple, int]:
     return {tuple(r[:4]): int(r[4]) for r in conn.execute(query)}
 
 
+def linked_originals(conn: Connection, ledger: Ledger) -> dict[int, tuple[int, int]]:
+    """Per journal line, what accepted links settled of its own currency.
+
+    A pair: the sum of the links' ``original_amount``, and the functional sum of
+    links that record none (made before links recorded it), for the caller to
+    convert at the line's own rate.
+    """
+    link = reconciliation_links.c
+    query = (
+        select(link.journal_line_id, func.sum(func.coalesce(link.original_amount, 0)),
+               func.sum(case((link.original_amount.is_(None), link.amount), else_=0)))
+        .join(reconciliations, reconciliations.c.id == link.reconciliation_id)
+        .where(reconciliations.c.entity_id == ledger.entity.id,
+               reconciliations.c.status == "accepted", link.journal_line_id.is_not(None))
+        .group_by(link.journal_line_id)
+    )
+    return {line_id: (int(done), int(legacy)) for line_id, done, legacy in conn.execute(query)}
+
+
+def _shrunk(open_original: int, before: int, after: int) -> int:
+    """The original amount still open when a functional ``before`` drops to ``after``."""
+    if after == before:
+        return open_original
+    return round(Fraction(open_original * after, before)) if before else 0
+
+
 def load(conn: Connection, ledger: Ledger, account_id: int) -> Candidates:
     """Load the unreconciled lines of a bank account and every candidate for them."""
     currency = ledger.entity.functional_currency
     bank_query = (
         select(bank_lines.c.id, bank_lines.c.booking_date, bank_lines.c.amount,
                bank_lines.c.description, bank_lines.c.counterparty,
-               bank_lines.c.end_to_end_id, bank_lines.c.bank_reference)
+               bank_lines.c.end_to_end_id, bank_lines.c.bank_reference,
+               bank_lines.c.original_amount, bank_lines.c.original_currency,
+               bank_lines.c.exchange_rate)
         .where(bank_lines.c.entity_id == ledger.entity.id,
                bank_lines.c.account_id == account_id,
                bank_lines.c.status == "unreconciled",
@@ -261,27 +310,23 @@ def load(conn: Connection, ledger: Ledger, account_id: int) -> Candidates:
     )
     bank = [
         BankLine(id_, date, amount, currency, text or "", counterparty, e2e,
-                 references(text, e2e, ref))
-        for id_, date, amount, text, counterparty, e2e, ref in conn.execute(bank_query)
+                 references(text, e2e, ref),
+                 Money(original, original_ccy) if original and original_ccy else None, rate)
+        for (id_, date, amount, text, counterparty, e2e, ref, original, original_ccy,
+             rate) in conn.execute(bank_query)
     ]
     linked = linked_amounts(conn, ledger)
-    usable = usable_entries(ledger)
-    columns = (
-        journal_lines.c.id, journal_lines.c.entry_id, journal_lines.c.date,
-        journal_lines.c.due_date, journal_lines.c.amount, journal_lines.c.party,
-        journal_lines.c.memo, journal_entries.c.memo.label("entry_memo"),
-        journal_entries.c.external_id, journal_entries.c.document_id,
-    )
     book_by_amount: dict[int, list[Item]] = defaultdict(list)
     by_ref: dict[str, list[Item]] = defaultdict(list)
     by_party: dict[str, list[Item]] = defaultdict(list)
     open_by_amount: dict[int, list[Item]] = defaultdict(list)
+    open_by_original: dict[tuple[str, int], list[Item]] = defaultdict(list)
 
     code = conn.execute(select(accounts.c.code).where(accounts.c.id == account_id)).scalar_one()
     book_query = (
-        select(*columns)
+        select(*_COLUMNS)
         .join(journal_entries, journal_entries.c.id == journal_lines.c.entry_id)
-        .where(usable, journal_lines.c.entity_id == ledger.entity.id,
+        .where(usable_entries(ledger), journal_lines.c.entity_id == ledger.entity.id,
                journal_lines.c.account_id == account_id)
     )
     for r in conn.execute(book_query):
@@ -291,51 +336,12 @@ def load(conn: Connection, ledger: Ledger, account_id: int) -> Candidates:
         book_by_amount[item.open].append(item)
         _index_refs(by_ref, item)
 
-    item_accounts = {
-        r.id: (r.code, r.subtype)
-        for r in conn.execute(select(accounts.c.id, accounts.c.code, accounts.c.subtype).where(
-            accounts.c.entity_id == ledger.entity.id, accounts.c.subtype.in_(ITEM_SUBTYPES)))
-    }
-    carried = _carried(conn, ledger)
-    item_query = (
-        select(*columns, journal_lines.c.account_id, journal_entries.c.connection,
-               journal_entries.c.object_type, journal_lines.c.currency)
-        .join(journal_entries, journal_entries.c.id == journal_lines.c.entry_id)
-        .where(usable, journal_lines.c.entity_id == ledger.entity.id,
-               journal_lines.c.account_id.in_(list(item_accounts) or [-1]),
-               journal_lines.c.party.is_not(None))
-        .order_by(journal_lines.c.account_id, journal_lines.c.party, journal_lines.c.date,
-                  journal_lines.c.id)
-    )
-    groups: dict[tuple[int, str], tuple[list[Item], list[int]]] = defaultdict(
-        lambda: ([], [0]))
-    for r in conn.execute(item_query):
-        line_id, amount, party, account_id_ = r[0], r[4], r[5], r[10]
-        code_, subtype = item_accounts[account_id_]
-        sign = -1 if subtype == "payable" else 1
-        items, credit = groups[(account_id_, party)]
-        if amount * sign > 0:
-            open_ = amount - linked.get(line_id, 0)
-            source = (r[11], r[12], r[8], account_id_)
-            if carried and carried.get(source):
-                used = min(carried[source] * sign, open_ * sign) * sign
-                carried[source] -= used
-                open_ -= used
-            items.append(_item(r, code_, subtype, open_, r[13]))
-        else:
-            credit[0] += -amount * sign  # settles the party's items oldest first
-    for (_, party), (items, credit) in groups.items():
-        left = credit[0]
-        sign = 1 if items and items[0].open > 0 else -1
+    for (_, party), items in _open_items(conn, ledger, linked).items():
         for item in items:
-            if left > 0:
-                used = min(left, item.open * sign)
-                item.open -= used * sign
-                left -= used
-            if item.open * sign <= 0:
-                continue
             open_by_amount[item.open].append(item)
             by_party[party].append(item)
+            if item.foreign:
+                open_by_original[(item.currency, item.open_original)].append(item)
             _index_refs(by_ref, item)
 
     rejected: dict[int, tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))
@@ -364,7 +370,89 @@ def load(conn: Connection, ledger: Ledger, account_id: int) -> Candidates:
         account_id, bank, dict(book_by_amount), dict(open_by_amount),
         {ref: items for ref, items in by_ref.items() if len(items) <= MAX_REF_SHARE},
         dict(by_party), refused, dict(name_keys), dict(by_amount_party),
+        open_by_original=dict(open_by_original),
     )
+
+
+def open_item(conn: Connection, ledger: Ledger, line_id: int) -> Item | None:
+    """The open state of one journal line as ``load`` computes it; None when settled."""
+    row = conn.execute(select(journal_lines.c.account_id, journal_lines.c.party).where(
+        journal_lines.c.id == line_id, journal_lines.c.entity_id == ledger.entity.id)).first()
+    if row is None or row.party is None:
+        return None
+    groups = _open_items(conn, ledger, linked_amounts(conn, ledger),
+                         journal_lines.c.account_id == row.account_id,
+                         journal_lines.c.party == row.party)
+    return next((i for items in groups.values() for i in items if i.line_id == line_id), None)
+
+
+_COLUMNS = (
+    journal_lines.c.id, journal_lines.c.entry_id, journal_lines.c.date,
+    journal_lines.c.due_date, journal_lines.c.amount, journal_lines.c.party,
+    journal_lines.c.memo, journal_entries.c.memo.label("entry_memo"),
+    journal_entries.c.external_id, journal_entries.c.document_id,
+)
+
+
+def _open_items(conn: Connection, ledger: Ledger, linked: dict[int, int],
+                *where: ColumnElement[bool]) -> dict[tuple[int, str], list[Item]]:
+    """Open items per (account, party), credits applied oldest first, settled ones left out."""
+    currency = ledger.entity.functional_currency
+    item_accounts = {
+        r.id: (r.code, r.subtype)
+        for r in conn.execute(select(accounts.c.id, accounts.c.code, accounts.c.subtype).where(
+            accounts.c.entity_id == ledger.entity.id, accounts.c.subtype.in_(ITEM_SUBTYPES)))
+    }
+    carried = _carried(conn, ledger)
+    parts = linked_originals(conn, ledger)
+    item_query = (
+        select(*_COLUMNS, journal_lines.c.account_id, journal_entries.c.connection,
+               journal_entries.c.object_type, journal_lines.c.currency,
+               journal_lines.c.original_amount)
+        .join(journal_entries, journal_entries.c.id == journal_lines.c.entry_id)
+        .where(usable_entries(ledger), journal_lines.c.entity_id == ledger.entity.id,
+               journal_lines.c.account_id.in_(list(item_accounts) or [-1]),
+               journal_lines.c.party.is_not(None), *where)
+        .order_by(journal_lines.c.account_id, journal_lines.c.party, journal_lines.c.date,
+                  journal_lines.c.id)
+    )
+    groups: dict[tuple[int, str], tuple[list[Item], list[int]]] = defaultdict(
+        lambda: ([], [0]))
+    for r in conn.execute(item_query):
+        line_id, amount, party, account_id_ = r[0], r[4], r[5], r[10]
+        code_, subtype = item_accounts[account_id_]
+        sign = -1 if subtype in CREDIT_SUBTYPES else 1
+        items, credit = groups[(account_id_, party)]
+        if amount * sign > 0:
+            open_ = amount - linked.get(line_id, 0)
+            done, legacy = parts.get(line_id, (0, 0))
+            open_original = r[14] - done - _shrunk(r[14], amount, legacy)
+            source = (r[11], r[12], r[8], account_id_)
+            if carried and carried.get(source):
+                used = min(carried[source] * sign, open_ * sign) * sign
+                carried[source] -= used
+                open_original = _shrunk(open_original, open_, open_ - used)
+                open_ -= used
+            item = _item(r, code_, subtype, open_, r[13])
+            item.foreign = r[13] != currency
+            item.open_original = open_original if item.foreign else open_
+            items.append(item)
+        else:
+            credit[0] += -amount * sign  # settles the party's items oldest first
+    found: dict[tuple[int, str], list[Item]] = {}
+    for key, (items, credit) in groups.items():
+        left = credit[0]
+        sign = 1 if items and items[0].open > 0 else -1
+        for item in items:
+            if left > 0:
+                used = min(left, item.open * sign)
+                item.open_original = _shrunk(item.open_original, item.open,
+                                             item.open - used * sign)
+                item.open -= used * sign
+                left -= used
+            if item.open * sign > 0:
+                found.setdefault(key, []).append(item)
+    return found
 
 
 def _item(r, code: str, kind: str, open_: int, currency: str) -> Item:  # noqa: ANN001 - a row

@@ -16,15 +16,17 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cache
 
 from sqlalchemy import Connection, delete, func, select, update
 
 from ledgerbridge.ledger import Entry, Ledger, LedgerError, Line, Lineage, PeriodStatus
 from ledgerbridge.mapping import load_rules
-from ledgerbridge.money import Money
-from ledgerbridge.reconcile.candidates import BankLine, Item, bank_account_id, load
-from ledgerbridge.reconcile.rules import BankRule, rule_for
+from ledgerbridge.money import Money, MoneyError, format_minor, parse_minor
+from ledgerbridge.reconcile.candidates import BankLine, Item, bank_account_id, load, open_item
+from ledgerbridge.reconcile.foreign import relief, settling_line
+from ledgerbridge.reconcile.rules import AmountRule, BankRule, read_originals, rule_for
 from ledgerbridge.reconcile.score import MARGIN, FeePolicy, Proposal, propose
 from ledgerbridge.reconcile.writeback import queue_invoice_writebacks
 from ledgerbridge.store.bulk import insert_rows, reserve_ids, take_write_lock
@@ -41,7 +43,8 @@ __all__ = ["ReconcileError", "RunResult", "accept", "reject", "run", "undo"]
 
 _HEAD_COLUMNS = ("id", "entity_id", "account_id", "status", "kind", "confidence", "reasons",
                  "fee", "entry_id", "decided_at")
-_LINK_COLUMNS = ("reconciliation_id", "bank_line_id", "journal_line_id", "amount")
+_LINK_COLUMNS = ("reconciliation_id", "bank_line_id", "journal_line_id", "amount",
+                 "original_amount")
 
 
 class ReconcileError(LedgerError):
@@ -123,8 +126,9 @@ def _settling_lines(bank_code: str, proposal: Proposal, currency: str,
         rule = proposal.rule
         return (*lines, Line(rule.account, Money(-bank.amount, currency), party=rule.vendor,
                              memo=rule.memo or bank.description[:500]))
-    lines += [Line(i.account, Money(-proposal.settles(i), currency), party=i.party,
-                   memo=i.label) for i in proposal.items]
+    lines += [settling_line(i.account, proposal.settles(i), currency, party=i.party,
+                            memo=i.label, part=_part_money(proposal, i))
+              for i in proposal.items]
     fx = proposal.exchange_difference
     if proposal.fee or fx:
         lines += _difference_lines(currency, proposal.fee, fees.account, fx,
@@ -132,11 +136,16 @@ def _settling_lines(bank_code: str, proposal: Proposal, currency: str,
     return tuple(lines)
 
 
+def _part_money(proposal: Proposal, item: Item) -> Money | None:
+    part = proposal.part_of(item)
+    return None if part is None else Money(part, item.currency)
+
+
 def _claims_fit(auto: list[Proposal]) -> list[Proposal]:
     """Automatic matches whose items no other one claims, but for part payments.
 
     Several lines may each pay part of one item, as long as together they pay no
-    more than is open on it.
+    more than is open on it (in its own currency, for a foreign item).
     """
     claims: dict[int, list[Proposal]] = defaultdict(list)
     items: dict[int, Item] = {}
@@ -148,10 +157,27 @@ def _claims_fit(auto: list[Proposal]) -> list[Proposal]:
     for line_id, mine in claims.items():
         if len(mine) > 1:
             item = items[line_id]
-            paid = sum(p.settles(item) for p in mine)
-            if not (all(p.kind == "partial" for p in mine) and abs(paid) <= abs(item.open)):
+            paid = sum((p.part_of(item) or 0) if item.foreign else p.settles(item) for p in mine)
+            if not (all(p.kind == "partial" for p in mine)
+                    and abs(paid) <= abs(item.open_original)):
                 refused.update(id(p) for p in mine)
     return [p for p in auto if id(p) not in refused] if refused else auto
+
+
+def _relieve_in_turn(auto: list[Proposal]) -> None:
+    """Parts of one foreign item accepted in one run: each relieves what the earlier left.
+
+    Scoring relieved each part from the item's open state before the run; taken in
+    turn, the part that settles the rest relieves all that is left.
+    """
+    left: dict[int, tuple[int, int]] = {}
+    for p in auto:
+        if p.relieved is None or p.part is None:
+            continue
+        item = p.items[0]
+        open_, open_original = left.get(item.line_id, (item.open, item.open_original))
+        p.relieved = relief(open_, open_original, p.part)
+        left[item.line_id] = (open_ - p.relieved, open_original - p.part)
 
 
 def _automatic(props: list[Proposal], threshold: int) -> bool:
@@ -195,7 +221,8 @@ def _apply_rules(conn: Connection, ledger: Ledger, rules: Sequence[BankRule],
 
 
 def run(ledger: Ledger, *, account: str = "1010", auto_threshold: int = 90,
-        fees: FeePolicy | None = None, rules: Sequence[BankRule] = ()) -> RunResult:
+        fees: FeePolicy | None = None, rules: Sequence[BankRule] = (),
+        amounts: Sequence[AmountRule] = ()) -> RunResult:
     """Propose matches for every unreconciled line of bank account ``account``.
 
     Each line keeps its best candidate and up to three alternatives as proposals;
@@ -203,15 +230,17 @@ def run(ledger: Ledger, *, account: str = "1010", auto_threshold: int = 90,
     ``auto_threshold``, its evidence suffices, it is clearly ahead of the
     alternatives and no other line's automatic match claims the same items. A
     line nothing matched is booked by the first of ``rules`` that applies to it.
+    ``amounts`` read what the payer sent from the text of lines whose bank did
+    not state it, before matching.
     """
     # The run's objects are all freed when _run returns, before the collector
     # resumes: its first pass then has little to look at.
     with _collector_paused():
-        return _run(ledger, account, auto_threshold, fees or FeePolicy(), rules)
+        return _run(ledger, account, auto_threshold, fees or FeePolicy(), rules, amounts)
 
 
 def _run(ledger: Ledger, account: str, auto_threshold: int, fees: FeePolicy,
-         rules: Sequence[BankRule]) -> RunResult:
+         rules: Sequence[BankRule], amounts: Sequence[AmountRule]) -> RunResult:
     with ledger.engine.begin() as conn:
         account_id = bank_account_id(conn, ledger, account)
         _lock(conn, account_id)
@@ -223,6 +252,7 @@ def _run(ledger: Ledger, account: str, auto_threshold: int, fees: FeePolicy,
             reconciliations.c.account_id == account_id, reconciliations.c.status == "proposed"))
         clock = time.perf_counter()
         cands = load(conn, ledger, account_id)
+        read_originals(amounts, cands.bank)
         timings = {"load": time.perf_counter() - clock}
         clock = time.perf_counter()
         per_line = [(bank, propose(bank, cands, fees)) for bank in cands.bank]
@@ -233,6 +263,7 @@ def _run(ledger: Ledger, account: str, auto_threshold: int, fees: FeePolicy,
                 if props and _automatic(props, auto_threshold)]
         auto = _claims_fit(auto)
         auto = _outside_shut_periods(auto, ledger.periods(conn=conn))
+        _relieve_in_turn(auto)
         chosen = {id(p) for p in auto}
         stored = [p for _, props in per_line
                   for p in (props[:1] if props and id(props[0]) in chosen else props)]
@@ -291,8 +322,8 @@ def _store(conn: Connection, ledger: Ledger, account_id: int, stored: list[Propo
         heads.append((r, entity_id, account_id, "accepted" if accepted else "proposed",
                       p.kind, p.confidence, "; ".join(p.reasons), p.fee,
                       entries.get(r), now if accepted else None))
-        links.append((r, p.bank.id, None, p.bank.amount))
-        links += [(r, None, i.line_id, p.settles(i)) for i in p.items]
+        links.append((r, p.bank.id, None, p.bank.amount, None))
+        links += [(r, None, i.line_id, p.settles(i), p.part_of(i)) for i in p.items]
     insert_rows(conn, reconciliations, _HEAD_COLUMNS, heads)
     insert_rows(conn, reconciliation_links, _LINK_COLUMNS, links)
 
@@ -335,11 +366,15 @@ def _links(conn: Connection, reconciliation_id: int) -> list:
 
 
 def accept(ledger: Ledger, reconciliation_id: int, *, fee_account: str = "6650",
-           fx_account: str | None = None) -> int | None:
+           fx_account: str | None = None, original: str | Decimal | None = None
+           ) -> int | None:
     """Accept a proposal: post its settling entry and mark its bank lines reconciled.
 
-    Returns the settling entry's id (None for a match with a line already in the
-    book). Accepting an accepted reconciliation returns the same id again.
+    ``original`` is how much of a foreign item's own currency the bank line paid
+    (decimal text such as "400.00"), for a part payment whose line does not say;
+    it overrides what the line says. Returns the settling entry's id (None for a
+    match with a line already in the book). Accepting an accepted reconciliation
+    returns the same id again.
     """
     with ledger.engine.begin() as conn:
         head = _head(conn, ledger, reconciliation_id)
@@ -360,11 +395,14 @@ def accept(ledger: Ledger, reconciliation_id: int, *, fee_account: str = "6650",
         for b in banks:
             if b.status != "unreconciled":
                 raise ReconcileError(f"bank line {b.id} is {b.status}, not unreconciled")
+        parts = {} if head.kind == "book" else _foreign_parts(
+            conn, ledger, head, links, original)
+        line_links.update({line_id: amount for line_id, (amount, _) in parts.items()})
         _check_open(conn, line_links)
         entry_id = None
         if head.kind != "book":
-            entry_id = _post_settling(conn, ledger, head, banks, line_links, fee_account,
-                                      fx_account or _mapping_fx_account())
+            entry_id = _post_settling(conn, ledger, head, banks, line_links, parts,
+                                      fee_account, fx_account or _mapping_fx_account())
         conn.execute(update(reconciliations).where(
             reconciliations.c.id == reconciliation_id).values(
             status="accepted", entry_id=entry_id, decided_at=func.now()))
@@ -405,9 +443,57 @@ def _check_open(conn: Connection, line_links: dict[int, int]) -> None:
                                  "reconciliation")
 
 
+def _foreign_parts(conn: Connection, ledger: Ledger, head, links: list,  # noqa: ANN001
+                   original: str | Decimal | None) -> dict[int, tuple[int, Money]]:
+    """For each foreign item a proposal links: the functional amount relieved and the part.
+
+    The part is what the user gives, else what the proposal recorded, else (a
+    full settlement) all that is open; it is relieved from the item's open state
+    now, and the proposal's links are brought up to date with it.
+    """
+    functional = ledger.entity.functional_currency
+    item_links = [lk for lk in links if lk.journal_line_id is not None]
+    currencies = dict(conn.execute(select(journal_lines.c.id, journal_lines.c.currency).where(
+        journal_lines.c.id.in_([lk.journal_line_id for lk in item_links] or [-1]))).all())
+    foreign = [lk for lk in item_links if currencies.get(lk.journal_line_id) != functional]
+    rid = head.id
+    if original is not None and (len(item_links) != 1 or not foreign):
+        raise ReconcileError(f"reconciliation {rid} does not settle exactly one item in "
+                             "another currency; an original amount does not apply to it")
+    found = {}
+    for link in foreign:
+        item = open_item(conn, ledger, link.journal_line_id)
+        if item is None:
+            raise ReconcileError(f"journal line {link.journal_line_id} is already settled by "
+                                 "another reconciliation")
+        sign = 1 if item.open_original > 0 else -1
+        if original is not None:
+            try:
+                part = sign * abs(parse_minor(original, item.currency))
+            except MoneyError as exc:
+                raise ReconcileError(f"reconciliation {rid}: original amount: {exc}") from None
+        elif link.original_amount is not None:
+            part = link.original_amount
+        elif head.kind == "partial":
+            raise ReconcileError(
+                f"reconciliation {rid} pays part of {item.label}, booked in {item.currency}; "
+                f"give the {item.currency} amount the bank line paid")
+        else:
+            part = item.open_original
+        if part * sign <= 0 or abs(part) > abs(item.open_original):
+            given, left = (format_minor(abs(v), item.currency) for v in (part, item.open_original))
+            raise ReconcileError(f"reconciliation {rid}: {given} {item.currency} is not a part "
+                                 f"of the {left} {item.currency} open on {item.label}")
+        found[link.journal_line_id] = (item.relief(part), Money(part, item.currency))
+        conn.execute(update(reconciliation_links).where(
+            reconciliation_links.c.id == link.id).values(
+            amount=found[link.journal_line_id][0], original_amount=part))
+    return found
+
+
 def _post_settling(conn: Connection, ledger: Ledger, head, banks: list,  # noqa: ANN001
-                   line_links: dict[int, int], fee_account: str,
-                   fx_account: str | None) -> int:
+                   line_links: dict[int, int], parts: dict[int, tuple[int, Money]],
+                   fee_account: str, fx_account: str | None) -> int:
     currency = ledger.entity.functional_currency
     bank_code = conn.execute(select(accounts.c.code).where(
         accounts.c.id == head.account_id)).scalar_one()
@@ -416,10 +502,12 @@ def _post_settling(conn: Connection, ledger: Ledger, head, banks: list,  # noqa:
         accounts, accounts.c.id == journal_lines.c.account_id).where(
         journal_lines.c.id.in_(list(line_links))).order_by(journal_lines.c.id))
     lines = [Line(bank_code, Money(b.amount, currency)) for b in banks]
-    lines += [Line(r.code, Money(-line_links[r.id], currency), party=r.party, memo=r.memo)
+    lines += [settling_line(r.code, line_links[r.id], currency, party=r.party, memo=r.memo,
+                            part=parts[r.id][1] if r.id in parts else None)
               for r in items]
     short = sum(line_links.values()) - sum(b.amount for b in banks)
-    fx = -short if head.kind == "fx" else 0
+    # with an item in another currency, the whole difference is an exchange difference
+    fx = -short if head.kind == "fx" or parts else 0
     lines += _difference_lines(currency, short + fx, fee_account, fx, fx_account)
     first = min(banks, key=lambda b: b.id)
     return ledger.post(Entry(

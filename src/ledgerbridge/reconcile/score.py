@@ -2,9 +2,11 @@
 
 Evidence and its weight:
 
-* amount: exact (45), within the fee tolerance (35), a sum of several items (40),
-  an item in another currency within the exchange tolerance (30), a part of one
-  item that the line names (20);
+* amount: exact (45, also an item in another currency paid exactly in that
+  currency), within the fee tolerance (35), a sum of several items (40), an item
+  in another currency within the exchange tolerance (30), a part of one item that
+  the line names (20; 10 when the line does not say how much of a foreign item's
+  currency it paid);
 * reference: an item's document number, external id or memo token in the bank
   text or end-to-end id (35; 20 when only some items of a group are named);
 * counterparty name: rapidfuzz ``token_set_ratio`` of normalized names, legal
@@ -21,6 +23,15 @@ or several open items settled in full, less a bank fee), ``partial`` (the line
 pays part of one item; the next lines pay the rest) and ``fx`` (an item booked in
 another currency, paid at another rate: the difference is realized). Lines
 nothing matched may still be booked by a bank rule (kind ``rule``, see ``rules``).
+
+A line that says what the payer sent (``BankLine.original``) in a foreign item's
+currency settles exactly that much of the item (``Proposal.part``): all of it when
+it is what is open (give or take one minor unit, the rounding of a rate), a part
+otherwise. The part is relieved at the item's carrying rate
+(:meth:`~ledgerbridge.reconcile.candidates.Item.relief`) and the rest of the bank
+amount is the realized exchange difference. A part payment of a foreign item
+whose line does not say the amount is only proposed: accepting it needs the
+amount (``accept(..., original=...)``), or an amount rule reads it from the text.
 """
 
 from __future__ import annotations
@@ -55,6 +66,7 @@ NAME_FLOOR = 80  # parties below this similarity are not searched for fees and s
 MAX_GROUP = 6  # items in a one-to-many match
 MAX_GROUP_POOL = 14  # a party's items searched for a one-to-many match
 MAX_NODES = 4000  # subset search budget per bank line
+SNAP = 1  # minor units a stated original may differ from what is open and still settle all
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +107,8 @@ class Proposal:
     evidence: bool  # amount and (reference or strong name + date)
     has_ref: bool
     rule: BankRule | None = None  # kind "rule": the bank rule that books the line
+    part: int | None = None  # of a foreign item: how much of its currency is settled
+    relieved: int | None = None  # of a foreign item: the functional amount that part carries
 
     @property
     def key(self) -> frozenset[int]:
@@ -103,12 +117,28 @@ class Proposal:
 
     def settles(self, item: Item) -> int:
         """How much of ``item`` (functional minor units) the match settles."""
+        if self.relieved is not None:
+            return self.relieved
         return self.bank.amount if self.kind == "partial" else item.open
+
+    def part_of(self, item: Item) -> int | None:
+        """How much of a foreign ``item``'s own currency the match settles.
+
+        None for an item in the functional currency, and for a part payment of a
+        foreign item whose size in that currency is not known yet.
+        """
+        if not item.foreign:
+            return None
+        if self.part is not None:
+            return self.part
+        return None if self.kind == "partial" else item.open_original
 
     @property
     def exchange_difference(self) -> int:
-        """The realized exchange gain (positive) or loss of an ``fx`` match."""
-        return self.bank.amount - self.items[0].open if self.kind == "fx" else 0
+        """The realized exchange gain (positive) or loss of a match with a foreign item."""
+        if self.kind == "fx" or self.relieved is not None:
+            return self.bank.amount - self.settles(self.items[0])
+        return 0
 
 
 def name_score(a: str | None, b: str | None) -> int:
@@ -134,19 +164,44 @@ def date_score(days: int) -> float:
     return (30 - days) / 25
 
 
-def _score(bank: BankLine, kind: str, items: list[Item], policy: FeePolicy) -> Proposal:
+def _foreign_reasons(bank: BankLine, kind: str, item: Item, part: int | None
+                     ) -> tuple[list[str], int, int | None]:
+    """Reasons, amount points and the relieved functional amount of a foreign item's match."""
+    if part is None:
+        return [f"part payment of an item in {item.currency}: "
+                f"{format_minor(bank.amount, bank.currency)} of "
+                f"{format_minor(item.open, bank.currency)} open; give the {item.currency} "
+                "amount to accept it"], 10, None
+    relieved = item.relief(part)
+    difference = format_minor(bank.amount - relieved, bank.currency)
+    if kind == "partial":
+        reasons = [f"part payment: {format_minor(part, item.currency)} of "
+                   f"{format_minor(item.open_original, item.currency)} {item.currency} open",
+                   f"exchange difference {difference} on an item in {item.currency}"]
+        points = 20
+    else:
+        reasons = [f"exchange difference {difference} on an item in {item.currency}"]
+        points = 45 if bank.original is not None else 30
+    if bank.original is not None and bank.original.currency == item.currency:
+        reasons.append(f"paid {format_minor(bank.original.minor, item.currency)} "
+                       f"{item.currency} ({bank.original_source})")
+    return reasons, points, relieved
+
+
+def _score(bank: BankLine, kind: str, items: list[Item], policy: FeePolicy,
+           part: int | None = None) -> Proposal:
     single = len(items) == 1
     total = items[0].open if single else sum(i.open for i in items)
     fee = total - bank.amount
     reasons: list[str] = []
-    if kind == "partial":
+    relieved = None
+    if single and items[0].foreign and kind in ("fx", "partial"):
+        reasons, points, relieved = _foreign_reasons(bank, kind, items[0], part)
+        fee = 0
+    elif kind == "partial":
         fee, points = 0, 20
         reasons.append(f"part payment: {format_minor(bank.amount, bank.currency)} of "
                        f"{format_minor(total, bank.currency)} open")
-    elif kind == "fx":
-        reasons.append(f"exchange difference {format_minor(-fee, bank.currency)} on an item "
-                       f"in {items[0].currency}")
-        fee, points = 0, 30
     elif fee == 0:
         points = 40 if len(items) > 1 else 45
         reasons.append("amount exact" if len(items) == 1
@@ -172,12 +227,16 @@ def _score(bank: BankLine, kind: str, items: list[Item], policy: FeePolicy) -> P
     reasons.append(f"{days} day{'s' if days != 1 else ''} apart")
     if kind == "book":
         reasons.append(f"already in the book on {items[0].account}")
-    if kind in ("partial", "fx"):
+    stated = kind == "fx" and bank.original is not None
+    if kind == "partial":
+        evidence = has_ref and (relieved is not None or not items[0].foreign)
+    elif kind == "fx" and not stated:
         evidence = has_ref
     else:
         evidence = (fee == 0 or 0 < fee <= policy.limit(total)) and (
             has_ref or (name >= STRONG_NAME and days <= 5))
-    return Proposal(bank, kind, items, fee, min(100, points), reasons, evidence, has_ref)
+    return Proposal(bank, kind, items, fee, min(100, points), reasons, evidence, has_ref,
+                    part=part, relieved=relieved)
 
 
 def _parties(bank: BankLine, cands: Candidates, hint: set[str] | frozenset[str]) -> list[str]:
@@ -242,18 +301,60 @@ def _walk(values: list[int], suffix: list[int], low: int, high: int, start: int,
         chosen.pop()
 
 
+def _contradicts(bank: BankLine, items: list[Item]) -> bool:
+    """Whether settling ``items`` in full contradicts the amount the bank says was sent.
+
+    A line that says 820.00 EUR were sent does not settle a 1,000.00 EUR item in
+    full, even when its converted amount happens to equal the item's carrying value.
+    """
+    original = bank.original
+    if original is None or not any(i.foreign and i.currency == original.currency
+                                   for i in items):
+        return False
+    return len(items) > 1 or abs(items[0].open_original - original.minor) > SNAP
+
+
+def _foreign_match(bank: BankLine, item: Item, policy: FeePolicy, only: bool
+                   ) -> tuple[str, list[Item], int | None] | None:
+    """How ``bank`` may settle a foreign ``item`` it names: kind, items and the part.
+
+    With the amount the payer sent in the item's currency: all of the item, or
+    that part of it (when ``only`` the item is named). Without it: all of the item
+    when the bank amount is within the exchange tolerance of its carrying value,
+    else a part whose size in the item's currency is not known (part None).
+    """
+    original = bank.original
+    if original is not None and original.currency == item.currency:
+        part = original.minor
+        if part * item.open_original <= 0:
+            return None
+        if abs(item.open_original - part) <= SNAP:
+            return "fx", [item], item.open_original
+        if abs(part) < abs(item.open_original) and only:
+            return "partial", [item], part
+        return None
+    short = (item.open - bank.amount) * (1 if bank.amount > 0 else -1)
+    if item.open != bank.amount and abs(short) <= policy.fx_limit(item.open):
+        return "fx", [item], item.open_original
+    if short > policy.fx_limit(item.open) and only:
+        return "partial", [item], None
+    return None
+
+
 def propose(bank: BankLine, cands: Candidates, policy: FeePolicy) -> list[Proposal]:
     """Scored candidates for one bank line, best first (at most a few)."""
     out: list[Proposal] = []
     seen: set[frozenset[int]] = set()
     rejected = cands.rejected
 
-    def add(kind: str, items: list[Item]) -> None:
+    def add(kind: str, items: list[Item], part: int | None = None) -> None:
         key = frozenset([i.line_id for i in items])
         if key in seen or (rejected and (bank.id, key) in rejected):
             return
+        if kind in ("item", "group") and _contradicts(bank, items):
+            return
         seen.add(key)
-        out.append(_score(bank, kind, items, policy))
+        out.append(_score(bank, kind, items, policy, part))
 
     for item in cands.book_by_amount.get(bank.amount, ()):
         add("book", [item])
@@ -271,12 +372,17 @@ def propose(bank: BankLine, cands: Candidates, policy: FeePolicy) -> list[Propos
             same += cands.by_amount_party.get((bank.amount, party), ())
     for item in same:
         add("item", [item])
+    original = bank.original
+    if original is not None:
+        for item in cands.open_by_original.get((original.currency, original.minor), ()):
+            add("fx", [item], item.open_original)
     limit = policy.limit(bank.amount)
     for item in referenced.values():
         short = (item.open - bank.amount) * (1 if bank.amount > 0 else -1)
-        if item.currency != bank.currency:
-            if item.open != bank.amount and abs(short) <= policy.fx_limit(item.open):
-                add("fx", [item])
+        if item.foreign:
+            found = _foreign_match(bank, item, policy, len(referenced) == 1)
+            if found is not None:
+                add(*found)
         elif 0 < item.open - bank.amount <= limit:
             add("item", [item])
         elif short > limit and len(referenced) == 1:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,37 @@ def test_malformed_entry_names_the_record(old: bytes, new: bytes, reason: str) -
 def test_not_xml_raises() -> None:
     with pytest.raises(StatementError, match="not well-formed"):
         CAMT.parse(b"<Document><BkToCstmrStmt>")
+
+
+CONVERTED = Path(__file__).parent / "samples" / "camt053_converted_eur.xml"
+
+
+def test_converted_payments_keep_what_the_payer_sent_and_the_rate() -> None:
+    [statement] = CAMT.parse(CONVERTED.read_bytes())
+    first, second, batch, fee = statement.lines
+    assert (first.amount, first.original) == (Money(46200, "USD"), Money(40000, "EUR"))
+    assert first.exchange_rate == Decimal("1.155")  # UnitCcy EUR: USD per EUR as given
+    # TxAmt quoted per USD: turned into USD per EUR
+    assert second.original == Money(60000, "EUR")
+    assert abs(second.exchange_rate - 1 / Decimal("0.923077")) < Decimal("1e-20")
+    # a batch whose transactions all came in EUR: their sum, without a shared rate
+    assert (batch.original, batch.exchange_rate) == (Money(27550, "EUR"), None)
+    # AmtDtls in the account's own currency is no conversion; debits keep the sign
+    assert (fee.original, fee.amount) == (None, Money(-2500, "USD"))
+
+
+def test_originals_of_the_iso_samples() -> None:
+    originals = {path.name: [line.original for s in CAMT.parse(path.read_bytes())
+                             for line in s.lines if line.original] for path in FILES}
+    # camt.054: three CHF transactions booked as one SEK entry
+    assert originals.pop("camt054.v4.xml") == originals.pop("camt054.v8.xml") == [
+        Money(-950, "CHF")]
+    # camt.052 v4/v6 instruct USD but transact CHF on a SEK account: no single original
+    assert all(found == [] for found in originals.values()), originals
+
+
+def test_bad_exchange_rate_names_the_record() -> None:
+    data = CONVERTED.read_bytes().replace(b"<XchgRate>1.155<", b"<XchgRate>-1<")
+    with pytest.raises(StatementError, match="XchgRate '-1'") as info:
+        CAMT.parse(data)
+    assert "CcyXchg" in info.value.record

@@ -1,4 +1,5 @@
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -198,3 +199,21 @@ def test_pending_lines() -> None:
     assert (line.booking_date, line.amount, line.bank_reference) == (
         dt.date(2024, 3, 1), usd(-999), None
     )
+
+
+def test_converted_lines_keep_the_original_amount_and_rate() -> None:
+    [line] = [ln for ln in OFX.parse(read("wells_two_accounts_v2.ofx"))[0].lines
+              if ln.bank_reference == "2024031112346"]
+    # CURRENCY: TRNAMT is the original itself
+    assert (line.original, line.exchange_rate) == (Money(-170000, "EUR"), Decimal("1.0842353"))
+    [card] = OFX.parse(read("bofa_visa.qfx"))
+    hotel = card.lines[1]
+    # ORIGCURRENCY: only the rate is stated; -212.48 / 1.0896 = -195.007..., half-even
+    assert (hotel.original, hotel.exchange_rate) == (Money(-19501, "EUR"), Decimal("1.0896"))
+    assert [ln.original for ln in card.lines if ln is not hotel] == [None] * 3
+
+
+def test_origcurrency_without_a_rate_says_nothing_about_the_original() -> None:
+    data = read("bofa_visa.qfx").replace(b"<CURRATE>1.0896", b"<CURRATE>")
+    hotel = OFX.parse(data)[0].lines[1]
+    assert (hotel.amount, hotel.original) == (usd(-21248), None)

@@ -11,8 +11,9 @@ import pytest
 from ledgerbridge.connectors.quickbooks.company import parse_query
 from ledgerbridge.connectors.quickbooks.emulator import CLIENT_ID, REALM_ID
 from ledgerbridge.connectors.quickbooks.wire import dumps, fault_of, loads
+from ledgerbridge.sync.errors import RetriableError
 from tests.conftest import SHARED
-from tests.connectors.quickbooks.conftest import CLIENT_SECRET
+from tests.connectors.quickbooks.conftest import CLIENT_SECRET, connector_for, emulated
 
 RESPONSES = SHARED / "specs" / "quickbooks" / "responses"
 
@@ -150,3 +151,13 @@ def test_query_subset_parses_what_integrations_send():
                                 ("DocNumber", "=", "O'Neil"))
     assert (query.start, query.max_results, query.order) == (101, 100,
                                                              "MetaData.LastUpdatedTime")
+
+
+def test_calls_over_the_minute_limit_are_throttled(local_books):
+    with emulated(per_minute=2) as limited:
+        connector = connector_for(local_books, limited)
+        connector.client.query("SELECT * FROM Customer")
+        connector.client.query("SELECT * FROM Vendor")
+        with pytest.raises(RetriableError, match="HTTP 429"):
+            connector.client.query("SELECT * FROM Account")
+        assert limited.company.admitted == 2  # the refused call is not counted

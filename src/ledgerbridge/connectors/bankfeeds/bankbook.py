@@ -191,6 +191,9 @@ def _facts(line: StatementLine) -> dict:
         "counterparty_account": line.counterparty_account,
         "bank_reference": line.bank_reference, "end_to_end_id": line.end_to_end_id,
         "kind": line.kind, "pending": line.pending, "raw": line.raw,
+        "original_amount": line.original.minor if line.original else None,
+        "original_currency": line.original.currency if line.original else None,
+        "exchange_rate": line.exchange_rate,
     }
 
 

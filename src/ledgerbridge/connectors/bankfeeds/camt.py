@@ -8,6 +8,9 @@ where they differ.
 One :class:`~ledgerbridge.connectors.bankfeeds.statement.StatementLine` is made per
 ``Ntry``, carrying the amount the bank booked. A batch entry with several
 ``TxDtls`` stays one line: its end-to-end ids and remittance texts are joined.
+A payment the bank converted keeps what the payer sent (``AmtDtls/InstdAmt``, else
+``AmtDtls/TxAmt``, in another currency than the booked amount) and the bank's
+rate (``CcyXchg/XchgRate``, read per its ``UnitCcy``) as the line's original.
 Splitting a batch into its payments belongs to reconciliation, which can match
 the booked total against the open items.
 """
@@ -15,6 +18,7 @@ the booked total against the open items.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
@@ -163,6 +167,70 @@ def _unique(values: list[str | None]) -> list[str]:
     return seen
 
 
+def _rate(xchg: _Element | None, original: str, booked: str) -> Decimal | None:
+    """The bank's rate as units of ``booked`` per unit of ``original``."""
+    text = _text(xchg, "XchgRate")
+    if text is None:
+        return None
+    try:
+        rate = Decimal(text)
+        if not rate.is_finite() or rate <= 0:
+            raise InvalidOperation
+    except InvalidOperation:
+        raise StatementError(f"XchgRate {text!r} is not a positive number",
+                             record=_record(xchg)) from None
+    # "1 GBP = x CUR": the unit currency is the one a rate of x is quoted for.
+    unit = _text(xchg, "UnitCcy") or _text(xchg, "SrcCcy") or original
+    return 1 / rate if unit == booked else rate
+
+
+def _foreign(holder: _Element, booked: Money) -> tuple[Money, Decimal | None] | None:
+    """The amount ``holder``'s AmtDtls give in another currency than ``booked``, if any.
+
+    None too when the transaction amount is in a third currency: the booked
+    amount is then no conversion of the instructed one.
+    """
+    details = _child(holder, "AmtDtls")
+    currencies = {amt.get("Ccy") for name in ("InstdAmt", "TxAmt")
+                  if (amt := _child(details, name, "Amt")) is not None}
+    if len(currencies - {booked.currency}) > 1:
+        return None
+    for name in ("InstdAmt", "TxAmt"):
+        part = _child(details, name)
+        amt = _child(part, "Amt")
+        currency = amt.get("Ccy") if amt is not None else None
+        if amt is None or amt.text is None or not currency or currency == booked.currency:
+            continue
+        try:
+            minor = parse_minor(amt.text.strip(), currency)
+        except MoneyError as exc:
+            raise StatementError(str(exc), record=_record(amt)) from None
+        signed = minor if booked.minor >= 0 else -minor
+        return Money(signed, currency), _rate(_child(part, "CcyXchg"), currency,
+                                              booked.currency)
+    return None
+
+
+def _original(entry: _Element, txs: list[_Element],
+              booked: Money) -> tuple[Money | None, Decimal | None]:
+    """What the payer sent, when every transaction of the entry names one other currency.
+
+    The transactions' amounts are summed; the rate is kept when they share one.
+    """
+    detailed = any(_child(tx, "AmtDtls") is not None for tx in txs)
+    holders = txs if detailed else [entry]
+    found = [_foreign(h, booked) for h in holders]
+    if not found or any(f is None for f in found):
+        return None, None
+    amounts = [f[0] for f in found if f is not None]
+    rates = {f[1] for f in found if f is not None}
+    if len({a.currency for a in amounts}) > 1:
+        return None, None
+    currency = amounts[0].currency
+    return (Money(sum(a.minor for a in amounts), currency),
+            rates.pop() if len(rates) == 1 else None)
+
+
 def _line(entry: _Element, intraday: bool) -> StatementLine:
     amount = _money(_child(entry, "Amt"), _text(entry, "CdtDbtInd"), entry)
     status = _status(entry)
@@ -190,6 +258,7 @@ def _line(entry: _Element, intraday: bool) -> StatementLine:
     e2e = _unique([_text(tx, "Refs", "EndToEndId") for tx in txs])
     e2e = [ref for ref in e2e if ref != "NOTPROVIDED"]
     kind = _bank_code(entry) or next((k for tx in txs if (k := _bank_code(tx))), None)
+    original, rate = _original(entry, txs, amount)
 
     return StatementLine(
         booking_date=booking_date,
@@ -203,6 +272,8 @@ def _line(entry: _Element, intraday: bool) -> StatementLine:
         kind=kind,
         pending=status != "BOOK" if intraday else status not in (None, "BOOK"),
         raw=etree.tostring(entry, encoding="unicode"),
+        original=original,
+        exchange_rate=rate,
     )
 
 

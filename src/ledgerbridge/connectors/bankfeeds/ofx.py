@@ -290,7 +290,7 @@ def _line(trn: ET.Element, currency: str, record: str, *, pending: bool = False)
         booked = _date(trn.findtext("DTPOSTED"), record, "DTPOSTED")
     user = _optional_date(trn.findtext("DTUSER"), record, "DTUSER")
     avail = _optional_date(trn.findtext("DTAVAIL"), record, "DTAVAIL")
-    amount = _amount(trn, currency, record)
+    amount, original, rate = _amount(trn, currency, record)
     name = _text(trn, "NAME") or _text(trn, "PAYEE/NAME")
     memo = _text(trn, "MEMO")
     parts = [part for part in (name, memo) if part]
@@ -310,22 +310,48 @@ def _line(trn: ET.Element, currency: str, record: str, *, pending: bool = False)
         kind=_text(trn, "TRNTYPE"),
         pending=pending,
         raw=ET.tostring(trn, encoding="unicode"),
+        original=original,
+        exchange_rate=rate,
     )
 
 
-def _amount(trn: ET.Element, currency: str, record: str) -> Money:
-    """TRNAMT in the account currency.
+def _amount(trn: ET.Element, currency: str,
+            record: str) -> tuple[Money, Money | None, Decimal | None]:
+    """TRNAMT in the account currency, and the original amount and rate when converted.
 
-    ORIGCURRENCY means TRNAMT is already in CURDEF. CURRENCY means TRNAMT is in
-    CURSYM and CURRATE converts it to CURDEF (OFX 2.2 section 5.2).
+    CURRENCY means TRNAMT is in CURSYM and CURRATE converts it to CURDEF: the
+    original is TRNAMT itself. ORIGCURRENCY means TRNAMT is already in CURDEF and
+    was converted from CURSYM at CURRATE: the original is TRNAMT / CURRATE, rounded
+    half-even, as the file states no more (OFX 2.2 section 5.2); an ORIGCURRENCY
+    without a usable rate or symbol only says nothing about the original.
     """
     text = trn.findtext("TRNAMT")
-    foreign = trn.find("CURRENCY")
-    if foreign is None:
-        return Money(_minor(text, currency, record, "TRNAMT"), currency)
-    symbol = (_text(foreign, "CURSYM") or "").upper()
-    if symbol == currency:
-        return Money(_minor(text, currency, record, "TRNAMT"), currency)
+    converted = trn.find("CURRENCY")
+    if converted is None or _symbol(converted) == currency:
+        booked = Money(_minor(text, currency, record, "TRNAMT"), currency)
+        origin = trn.find("ORIGCURRENCY")
+        symbol = _symbol(origin)
+        if origin is None or symbol == currency:
+            return booked, None, None
+        try:
+            rate = _rate(origin, record)
+            return booked, Money(convert(booked.minor, currency, 1 / rate, symbol), symbol), rate
+        except (StatementError, MoneyError):
+            return booked, None, None
+    symbol, rate = _symbol(converted), _rate(converted, record)
+    try:
+        original = Money(_minor(text, symbol, record, "TRNAMT"), symbol)
+        return Money(convert(original.minor, symbol, rate, currency), currency), original, rate
+    except MoneyError as err:
+        raise StatementError(f"CURRENCY {symbol!r}: {err}", record=record) from None
+
+
+def _symbol(foreign: ET.Element | None) -> str:
+    return "" if foreign is None else (_text(foreign, "CURSYM") or "").upper()
+
+
+def _rate(foreign: ET.Element, record: str) -> Decimal:
+    """CURRATE of a CURRENCY or ORIGCURRENCY aggregate, a positive decimal."""
     rate_text = _text(foreign, "CURRATE") or ""
     try:
         rate = Decimal(rate_text.replace(",", "."))
@@ -334,8 +360,4 @@ def _amount(trn: ET.Element, currency: str, record: str) -> Money:
     except InvalidOperation:
         raise StatementError(f"CURRATE {rate_text!r} is not a positive number",
                              record=record) from None
-    try:
-        minor = _minor(text, symbol, record, "TRNAMT")
-        return Money(convert(minor, symbol, rate, currency), currency)
-    except MoneyError as err:
-        raise StatementError(f"CURRENCY {symbol!r}: {err}", record=record) from None
+    return rate

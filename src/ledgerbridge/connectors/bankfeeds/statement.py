@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Protocol
 
 from ledgerbridge.money import Money
@@ -50,6 +51,11 @@ class StatementLine:
         kind: the bank's transaction code or type, as given (e.g. "NTRF", "DEBIT").
         pending: not yet booked (camt.052 / MT942 / pending feed lines).
         raw: the source record, as text.
+        original: what the payer sent when the bank converted it (camt
+            ``InstdAmt``/``TxAmt``, OFX ``CURRENCY``/``ORIGCURRENCY``), signed like
+            ``amount``; None when the line was not converted.
+        exchange_rate: the bank's rate, units of ``amount``'s currency per one unit
+            of ``original``'s, when the format gives it.
 
     """
 
@@ -64,6 +70,8 @@ class StatementLine:
     kind: str | None = None
     pending: bool = False
     raw: str = ""
+    original: Money | None = None
+    exchange_rate: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,8 @@ import datetime as dt
 import re
 import secrets
 import threading
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,6 +139,9 @@ class Company:
     codes: set[str] = field(default_factory=set)
     answered: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     throttled: int = 0
+    per_minute: int | None = None  # Intuit allows 500 requests a minute per realm
+    calls: deque[float] = field(default_factory=deque)  # monotonic times, the last minute
+    admitted: int = 0  # API calls served since the start (or a reset)
     after_write: list[str] = field(default_factory=list)
     refreshes: int = 0
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -151,7 +156,20 @@ class Company:
             for kept in (self.access_tokens, self.refresh_tokens, self.codes, self.answered):
                 kept.clear()
             self.after_write.clear()
-            self.throttled = self.refreshes = 0
+            self.throttled = self.refreshes = self.admitted = 0
+            self.calls.clear()
+
+    def over_limit(self) -> bool:
+        """Count one API call; whether it exceeds ``per_minute`` (then it is not counted)."""
+        now = time.monotonic()
+        with self.lock:
+            while self.calls and now - self.calls[0] >= 60:
+                self.calls.popleft()
+            if self.per_minute is not None and len(self.calls) >= self.per_minute:
+                return True
+            self.calls.append(now)
+            self.admitted += 1
+            return False
 
     # -- OAuth ----------------------------------------------------------------------
 

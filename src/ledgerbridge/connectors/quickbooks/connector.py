@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import Field, SecretStr
 
+from ledgerbridge.connectors.account_map import PackageAccount
 from ledgerbridge.connectors.base import Page, RawEvent, Stream, WebhookRequest, WriteResult
 from ledgerbridge.connectors.oauth import (
     TOKENS_SECRET,
@@ -190,8 +191,21 @@ class QuickBooksConnector(OAuthConnector):
         return documents_for(entity, record, self.connection, self.settings.currency)
 
     def write(self, command: str, payload: Mapping[str, Any]) -> WriteResult:
-        """``push_invoice``, ``push_payment`` or ``push_journal_entry`` (see the writer)."""
+        """``push_invoice``, ``push_payment``, ``push_journal_entry`` or ``push_contact``."""
         return Writer(self.client).write(command, payload)
+
+    def package_accounts(self) -> list[PackageAccount]:
+        """The company's active accounts, for mapping suggestions."""
+        return [PackageAccount(str(r["Id"]), r.get("AcctNum") or None, str(r.get("Name") or ""),
+                               _CLASSES.get(str(r.get("Classification")), "expense"),
+                               _ROLES.get(str(r.get("AccountType"))), str(r.get("AccountType")))
+                for r in Writer(self.client).records("Account")]
+
+
+_CLASSES = {"Asset": "asset", "Liability": "liability", "Equity": "equity",
+            "Revenue": "income", "Expense": "expense"}
+_ROLES = {"Bank": "bank", "Accounts Receivable": "receivable",
+          "Accounts Payable": "payable", "Credit Card": "card"}
 
 
 def _updated(record: dict[str, Any]) -> str | None:

@@ -48,9 +48,14 @@ def _json(body: Any, status: int = 200) -> Response:
 
 
 def create_emulator(options: SandboxOptions, *, realm_id: str = REALM_ID,
-                    write_timeout: float = 2.0) -> FastAPI:
-    """The emulator app; ``app.state.company`` is the company behind it."""
-    company = Company(realm_id, CLIENT_ID, options.api_key, options.webhook_secret)
+                    write_timeout: float = 2.0, per_minute: int | None = None) -> FastAPI:
+    """The emulator app; ``app.state.company`` is the company behind it.
+
+    ``per_minute`` limits API calls per rolling minute as Intuit does (429 with
+    fault 3001 beyond it); None: no limit.
+    """
+    company = Company(realm_id, CLIENT_ID, options.api_key, options.webhook_secret,
+                      per_minute=per_minute)
     app = FastAPI(title="QuickBooks Online emulator")
     app.state.company = company
 
@@ -81,8 +86,8 @@ def create_emulator(options: SandboxOptions, *, realm_id: str = REALM_ID,
             raise QboFault(401, "3200", "message=AuthenticationFailed; errorCode=003200; "
                            "statusCode=401", "", "AUTHENTICATION")
         with company.lock:
-            if company.throttled > 0:
-                company.throttled -= 1
+            if company.throttled > 0 or company.over_limit():
+                company.throttled = max(0, company.throttled - 1)
                 raise QboFault(429, "3001", "message=ThrottleExceeded; errorCode=003001; "
                                "statusCode=429", "The request limit was reached.  Try again "
                                "later", "SERVICE")

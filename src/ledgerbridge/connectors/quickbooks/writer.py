@@ -17,7 +17,12 @@ Payloads:
 - ``push_payment``: ``external_id``, ``customer_id``, ``date``, ``amount`` and
   optional ``invoice_id`` (QuickBooks Id) or ``invoice_number`` (its DocNumber);
 - ``push_journal_entry``: ``external_id``, ``date``, optional ``memo`` and ``lines``
-  (``account_id``, ``posting`` "Debit" or "Credit", ``amount``, ``description``).
+  (``account_id``, ``posting`` "Debit" or "Credit", ``amount``, ``description``);
+- ``push_contact``: ``external_id``, ``name``, ``kind`` ("customer" or "vendor"),
+  optional ``email`` and ``tax_id``. Our id goes in ``AcctNum``; before creating,
+  the company's customers (vendors) are searched for the same party
+  (:mod:`ledgerbridge.connectors.contact_match`) and one found is linked instead:
+  our id is written into its ``AcctNum``.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerbridge.connectors.base import WriteResult
+from ledgerbridge.connectors.contact_match import ContactFacts, match_contact
 from ledgerbridge.connectors.quickbooks.client import QuickBooksClient, StaleObject
 from ledgerbridge.sync.errors import FatalError, RetriableError
 
@@ -35,6 +41,9 @@ __all__ = ["COMMANDS", "Writer"]
 
 _STALE_RETRIES = 3
 _NOTE = "ledgerbridge:"
+_PAGE = 1000  # QuickBooks' largest page
+_CONTACTS = {"customer": ("Customer", "PrimaryTaxIdentifier"),
+             "vendor": ("Vendor", "TaxIdentifier")}
 
 
 def _amount(value: Any) -> Decimal:
@@ -55,6 +64,8 @@ class Writer:
 
     def write(self, command: str, payload: Mapping[str, Any]) -> WriteResult:
         """Run ``command``; the answer names the QuickBooks object."""
+        if command == "push_contact":
+            return self.contact(payload)
         build = COMMANDS.get(command)
         if build is None:
             raise FatalError(f"quickbooks supports no write-back {command!r}",
@@ -68,6 +79,49 @@ class Writer:
         record = self.ensure(entity, key_field, external_id, body, key)
         return WriteResult(external_id=record["Id"],
                            details={"entity": entity, "sync_token": record["SyncToken"]})
+
+    def contact(self, payload: Mapping[str, Any]) -> WriteResult:
+        """Link the customer or vendor to the company's own record of it, else create it."""
+        external_id = str(payload.get("external_id") or "")
+        kind = payload.get("kind")
+        if not external_id or not payload.get("name") or kind not in _CONTACTS:
+            raise FatalError("push_contact needs external_id, name and kind customer or vendor",
+                             connection=self.client.connection, record=external_id or None)
+        entity, tax_field = _CONTACTS[str(kind)]
+        ours = ContactFacts("", str(payload["name"]), external_id, payload.get("tax_id"),
+                            payload.get("email"))
+        theirs = [ContactFacts(str(r["Id"]), str(r.get("DisplayName") or ""),
+                               r.get("AcctNum"), r.get(tax_field),
+                               (r.get("PrimaryEmailAddr") or {}).get("Address"))
+                  for r in self.records(entity)]
+        key = str(payload.get("idempotency_key") or f"push_contact:{external_id}")
+        found = match_contact(ours, theirs, system="QuickBooks",
+                              connection=self.client.connection)
+        if found is not None:
+            current = self.client.get(entity, found.id)
+            record = self.update(entity, current, {"AcctNum": external_id}, key)
+            return WriteResult(external_id=record["Id"], details={
+                "entity": entity, "sync_token": record["SyncToken"], "linked": found.reason})
+        body: dict[str, Any] = {"DisplayName": ours.name, "AcctNum": external_id}
+        if ours.email:
+            body["PrimaryEmailAddr"] = {"Address": ours.email}
+        if ours.tax_id:
+            body[tax_field] = ours.tax_id
+        record = self.ensure(entity, "AcctNum", external_id, body, key)
+        return WriteResult(external_id=record["Id"],
+                           details={"entity": entity, "sync_token": record["SyncToken"]})
+
+    def records(self, entity: str) -> list[dict[str, Any]]:
+        """Every active record of ``entity``, page by page."""
+        found: list[dict[str, Any]] = []
+        start = 1
+        while True:
+            page = self.client.query(f"SELECT * FROM {entity} STARTPOSITION {start} "
+                                     f"MAXRESULTS {_PAGE}")
+            found += [r for r in page if r.get("Active", True)]
+            start += len(page)
+            if len(page) < _PAGE:
+                return found
 
     def _invoice_id(self, number: str) -> str:
         invoice = self.find("Invoice", "DocNumber", number)

@@ -112,6 +112,14 @@ class XeroClient:
                                   "content-type": "application/json"}, record=record)
         return body[collection][0]
 
+    def update(self, collection: str, record_id: str, element: dict[str, Any], *,
+               record: str | None = None) -> dict[str, Any]:
+        """POST a change to one record; the record as Xero stored it."""
+        body = self.call("POST", f"{API}/{collection}/{record_id}",
+                         content=dumps({collection: [element]}),
+                         headers={"content-type": "application/json"}, record=record)
+        return body[collection][0]
+
     def call(self, method: str, path: str, *, tenant: bool = True, stream: str | None = None,
              record: str | None = None, headers: dict[str, str] | None = None,
              **kwargs: Any) -> Any:

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 from pydantic import AnyHttpUrl, SecretStr
 
+from ledgerbridge.connectors.account_map import PackageAccount
 from ledgerbridge.connectors.base import (
     Page,
     RawEvent,
@@ -211,9 +212,31 @@ class XeroConnector(OAuthConnector):
                              connection=self.connection, record=event.object_id) from None
 
     def write(self, command: str, payload: Mapping[str, Any]) -> WriteResult:
-        """``push_invoice``, ``push_payment`` or ``push_manual_journal`` (see ``writer``)."""
+        """``push_invoice``, ``push_payment``, ``push_manual_journal`` or ``push_contact``."""
         s = self.settings
         return Writer(self.client, sales_account=s.sales_account,
                       purchases_account=s.purchases_account, payment_account=s.payment_account,
                       sales_tax_type=s.sales_tax_type,
                       purchases_tax_type=s.purchases_tax_type).write(command, payload)
+
+    def package_accounts(self) -> list[PackageAccount]:
+        """The organisation's active accounts, for mapping suggestions."""
+        return [PackageAccount(str(r["AccountID"]), r.get("Code") or None,
+                               str(r.get("Name") or ""),
+                               _CLASSES.get(str(r.get("Class")), "expense"), _role(r),
+                               str(r.get("Type")))
+                for r in self.client.list("Accounts") if r.get("Status", "ACTIVE") == "ACTIVE"]
+
+
+_CLASSES = {"ASSET": "asset", "LIABILITY": "liability", "EQUITY": "equity",
+            "REVENUE": "income", "EXPENSE": "expense"}
+
+
+def _role(account: dict[str, Any]) -> str | None:
+    """What a Xero account's type or system role says it is, in our subtypes."""
+    if account.get("BankAccountType") == "CREDITCARD":
+        return "card"
+    if account.get("Type") == "BANK":
+        return "bank"
+    return {"DEBTORS": "receivable", "CREDITORS": "payable"}.get(
+        str(account.get("SystemAccount")))

@@ -1,4 +1,4 @@
-"""Write-backs to Xero: ``push_invoice``, ``push_payment`` and ``push_manual_journal``.
+"""Write-backs to Xero: invoices, payments, manual journals and contacts, each once.
 
 Each object carries our external id where Xero lets it be searched: an invoice's
 and a payment's ``Reference``, a journal's narration (journals have no reference)
@@ -7,6 +7,11 @@ out is not carried out again; the create is sent with the command's
 ``Idempotency-Key``. When its outcome is unknown (a timeout, a 5xx), the id is
 looked up again: found, the write is done; not found, the error is raised and the
 outbox retries later with the same key. Nothing is created twice by retrying.
+
+``push_contact`` takes a canonical contact: our external id goes in the contact's
+``ContactNumber``; before creating, the organisation's contacts are searched for
+the same party (:mod:`ledgerbridge.connectors.contact_match`) and one found is
+linked instead, its ``ContactNumber`` set to our id.
 """
 
 from __future__ import annotations
@@ -17,14 +22,22 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerbridge.connectors.base import WriteResult
+from ledgerbridge.connectors.contact_match import ContactFacts, match_contact
 from ledgerbridge.connectors.xero.client import RateLimited, XeroClient
-from ledgerbridge.documents import Bill, DocumentError, Invoice, Payment, parse_document
+from ledgerbridge.documents import (
+    Bill,
+    Contact,
+    DocumentError,
+    Invoice,
+    Payment,
+    parse_document,
+)
 from ledgerbridge.sync.errors import FatalError, RetriableError
 
 __all__ = ["COMMANDS", "Writer"]
 
 Obj = dict[str, Any]
-COMMANDS = ("push_invoice", "push_payment", "push_manual_journal")
+COMMANDS = ("push_invoice", "push_payment", "push_manual_journal", "push_contact")
 
 
 def _quoted(text: str) -> str:
@@ -59,6 +72,8 @@ class Writer:
             return self._payment(payload, key)
         if command == "push_manual_journal":
             return self._journal(payload, key)
+        if command == "push_contact":
+            return self._contact(payload, key)
         raise FatalError(f"xero supports no write-back {command!r} (only "
                          f"{', '.join(COMMANDS)})", connection=self.connection)
 
@@ -170,6 +185,40 @@ class Writer:
             raise RetriableError(f"invoice {target} is not in Xero (yet)",
                                  connection=self.connection, record=target)
         return rows[0]
+
+    # -- contacts ------------------------------------------------------------------------
+
+    def _contact(self, payload: Mapping[str, Any], key: str) -> WriteResult:
+        contact = self._document(payload)
+        if not isinstance(contact, Contact):
+            raise FatalError("push_contact takes a contact", connection=self.connection)
+        reference = contact.source.external_id
+        ours = ContactFacts("", contact.name, reference, contact.tax_id,
+                            contact.emails[0] if contact.emails else None)
+        theirs = [ContactFacts(str(r["ContactID"]), str(r.get("Name") or ""),
+                               r.get("ContactNumber"), r.get("TaxNumber"), r.get("EmailAddress"))
+                  for page, _ in self.client.pages("Contacts", since=None) for r in page
+                  if r.get("ContactStatus", "ACTIVE") == "ACTIVE"]
+        found = match_contact(ours, theirs, system="Xero", connection=self.connection)
+        if found is not None:
+            saved = self.client.update("Contacts", found.id, {
+                "ContactID": found.id, "ContactNumber": reference}, record=reference)
+            return WriteResult(external_id=saved["ContactID"],
+                               details={"reference": reference, "linked": found.reason})
+        element: Obj = {"Name": contact.name, "ContactNumber": reference,
+                        "IsCustomer": contact.kind != "vendor",
+                        "IsSupplier": contact.kind != "customer"}
+        if ours.email:
+            element["EmailAddress"] = ours.email
+        if contact.tax_id:
+            element["TaxNumber"] = contact.tax_id
+
+        def find() -> Obj | None:
+            rows = self.client.list("Contacts", where=f'ContactNumber=="{_quoted(reference)}"',
+                                    record=reference)
+            return rows[0] if rows else None
+        saved = self._once("Contacts", find, element, key, reference)
+        return WriteResult(external_id=saved["ContactID"], details={"reference": reference})
 
     # -- manual journals -----------------------------------------------------------------
 

@@ -1,0 +1,82 @@
+"""Suggest, for each account of our chart, the accounting package's account to push to.
+
+Only accounts of the same class (asset, liability, equity, income, expense) are
+compared. The score (0-100) is the names' similarity (rapidfuzz
+``token_set_ratio`` of names without case and punctuation) at 80 %, plus 20 when
+the package's own account type says the same role as our subtype (a bank, the
+receivable, the payable, a card). Below :data:`MIN_SCORE` nothing is suggested:
+such an account is for a person to map.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+from rapidfuzz.utils import default_process
+
+from ledgerbridge.ledger import Account
+
+__all__ = ["MIN_SCORE", "PackageAccount", "Suggestion", "suggest_accounts"]
+
+MIN_SCORE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class PackageAccount:
+    """An account of the package's chart.
+
+    Attributes:
+        id: the package's id for it (QuickBooks Id, Xero AccountID).
+        code: its account number, when the package has one.
+        name: its name.
+        kind: its class in our terms: asset, liability, equity, income or expense.
+        role: what its type says it is ("bank", "receivable", "payable", "card"), if any.
+        detail: the package's own type, as given ("Bank", "CURRLIAB" ...).
+
+    """
+
+    id: str
+    code: str | None
+    name: str
+    kind: str
+    role: str | None
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """Our account, the package's account suggested for it (None: none fits) and why."""
+
+    account: Account
+    target: PackageAccount | None
+    score: int
+    reason: str
+
+
+def _score(ours: Account, theirs: PackageAccount) -> tuple[int, str]:
+    name = round(fuzz.token_set_ratio(default_process(ours.name), default_process(theirs.name)))
+    same_role = ours.subtype is not None and ours.subtype == theirs.role
+    reason = f"name {name}" + (f", both {theirs.role}" if same_role else "")
+    return round(name * 0.8) + (20 if same_role else 0), reason
+
+
+def suggest_accounts(ours: Sequence[Account], theirs: Sequence[PackageAccount]
+                     ) -> list[Suggestion]:
+    """The best package account of the same class for each of ``ours``, in chart order."""
+    by_kind: dict[str, list[PackageAccount]] = {}
+    for account in theirs:
+        by_kind.setdefault(account.kind, []).append(account)
+    found = []
+    for account in ours:
+        scored = sorted(((*_score(account, t), t) for t in by_kind.get(account.type.value, ())),
+                        key=lambda s: (-s[0], s[2].code or "", s[2].id))
+        if scored and scored[0][0] >= MIN_SCORE:
+            score, reason, target = scored[0]
+            found.append(Suggestion(account, target, score, reason))
+        else:
+            best = f"best {scored[0][0]}" if scored else f"no {account.type.value} account"
+            found.append(Suggestion(account, None, scored[0][0] if scored else 0,
+                                    f"nothing close enough ({best})"))
+    return found
