@@ -260,6 +260,30 @@ def payroll_run() -> dict[str, Any]:
     }
 
 
+def payroll_remittance() -> dict[str, Any]:
+    return {
+        "type": "payroll_remittance",
+        "source": source("tax_debit", "pr_6/taxes"),
+        "date": "2024-06-26",
+        "currency": "GBP",
+        "payee": "HMRC",
+        "run": {"external_id": "pr_6"},
+        "lines": [{"name": "PAYE", "amount": "900.00"}, {"name": "NIC", "amount": "500.00"}],
+        "total": "1400.00",
+    }
+
+
+def payroll_accrual() -> dict[str, Any]:
+    return {
+        "type": "payroll_accrual",
+        "source": source("payroll_accrual", "pr_6/accrual/2024-06-30"),
+        "date": "2024-06-30",
+        "currency": "GBP",
+        "run": {"external_id": "pr_6"},
+        "lines": [{"kind": "wages", "department": "Sales", "amount": "1250.00"}],
+    }
+
+
 def contact() -> dict[str, Any]:
     return {
         "type": "contact",
@@ -313,6 +337,8 @@ ALL = {
     "order": order,
     "payment": payment,
     "payout": payout,
+    "payroll_accrual": payroll_accrual,
+    "payroll_remittance": payroll_remittance,
     "payroll_run": payroll_run,
     "refund": refund,
     "tax_rate": tax_rate,

@@ -30,7 +30,18 @@ from ledgerbridge.documents.payments import (
     Payout,
     Refund,
 )
-from ledgerbridge.documents.payroll import PayrollEmployee, PayrollRun
+from ledgerbridge.documents.payroll import (
+    AccrualLine,
+    PayrollAccrual,
+    PayrollBenefit,
+    PayrollEmployee,
+    PayrollRemittance,
+    PayrollRun,
+    PayrollTax,
+    RemittanceLine,
+    accruals,
+    expense_lines,
+)
 from ledgerbridge.documents.purchases import Bill, Expense
 from ledgerbridge.documents.registry import (
     DOCUMENT_TYPES,
@@ -52,6 +63,7 @@ from ledgerbridge.documents.sales import (
 
 __all__ = [
     "DOCUMENT_TYPES",
+    "AccrualLine",
     "Address",
     "Amount",
     "AnyDocument",
@@ -84,17 +96,24 @@ __all__ = [
     "PaymentTerms",
     "Payment",
     "Payout",
+    "PayrollAccrual",
+    "PayrollBenefit",
     "PayrollEmployee",
+    "PayrollRemittance",
     "PayrollRun",
+    "PayrollTax",
     "Percent",
     "PresentmentTotals",
     "Quantity",
     "Ref",
     "Refund",
+    "RemittanceLine",
     "ShippingLine",
     "Source",
     "TaxLine",
     "TaxRate",
+    "accruals",
+    "expense_lines",
     "parse_document",
     "validation_problems",
 ]

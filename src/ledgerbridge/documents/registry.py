@@ -12,7 +12,7 @@ from ledgerbridge.documents.catalog import Item, TaxRate
 from ledgerbridge.documents.common import Document
 from ledgerbridge.documents.parties import Contact
 from ledgerbridge.documents.payments import Dispute, Fee, Payment, Payout, Refund
-from ledgerbridge.documents.payroll import PayrollRun
+from ledgerbridge.documents.payroll import PayrollAccrual, PayrollRemittance, PayrollRun
 from ledgerbridge.documents.purchases import Bill, Expense
 from ledgerbridge.documents.sales import CreditNote, Deal, Invoice, Order
 
@@ -40,7 +40,9 @@ AnyDocument = Annotated[
     | Payout
     | Dispute
     | BankTransaction
-    | PayrollRun,
+    | PayrollRun
+    | PayrollRemittance
+    | PayrollAccrual,
     Field(discriminator="type"),
 ]
 """Any canonical document, chosen by its ``type`` field."""

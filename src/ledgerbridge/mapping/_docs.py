@@ -71,12 +71,26 @@ _POSTINGS: dict[str, list[tuple[str, str, str]]] = {
         ("Credit", "@tax", "tax on lines and shipping, one line per jurisdiction"),
     ],
     "payroll_run": [
-        ("Debit", "wages", "gross wages"),
-        ("Debit", "employer_contributions", "employer pension and benefit contributions"),
-        ("Debit", "payroll_taxes", "employer taxes"),
-        ("Credit", "payroll_liabilities", "employee taxes, deductions, employer taxes and "
-         "contributions"),
-        ("Credit", "bank", "net pay when paid (payroll_liabilities when only approved)"),
+        ("Debit", "wages", "gross wages per department (alias \"Wages: <department>\")"),
+        ("Debit", "employer_contributions", "employer benefit contributions per department "
+         "(alias \"Benefits: <department>\")"),
+        ("Debit", "payroll_taxes", "employer taxes per department "
+         "(alias \"Employer taxes: <department>\")"),
+        ("Credit", "payroll_liabilities", "each tax by name (withholding and employer share; "
+         "an alias of the tax's name wins), other deductions"),
+        ("Credit", "benefits_payable", "each benefit's deduction and contribution, an open "
+         "item of the benefit"),
+        ("Credit", "payroll_liabilities", "net pay, an open item of the payroll tool when it "
+         "pays (bank when the run is paid directly)"),
+    ],
+    "payroll_remittance": [
+        ("Debit", "payroll_liabilities", "each liability paid, by the name the run gave it"),
+        ("Credit", "bank", "the total (a paid_from hint wins)"),
+    ],
+    "payroll_accrual": [
+        ("Debit", "wages", "a month's share of a run's expense, per kind and department "
+         "(negative: deferred)"),
+        ("Credit", "accrued_payroll", "the same total; reversed the next day"),
     ],
 }
 _NOTHING = {

@@ -46,6 +46,8 @@ from ledgerbridge.documents import (
     Order,
     Payment,
     Payout,
+    PayrollAccrual,
+    PayrollRemittance,
     PayrollRun,
     Ref,
     Refund,
@@ -53,6 +55,7 @@ from ledgerbridge.documents import (
 )
 from ledgerbridge.ledger import Account, Entry, Line
 from ledgerbridge.mapping._deals import documents_for_deal
+from ledgerbridge.mapping._payroll import accrual_entry, remittance_entry, run_entry
 from ledgerbridge.mapping._schema import (
     ROLES,
     SOURCE,
@@ -83,6 +86,8 @@ LABELS = {
     "payout": "Payout",
     "order": "Order",
     "payroll_run": "Payroll run",
+    "payroll_remittance": "Payroll remittance",
+    "payroll_accrual": "Payroll accrual",
 }
 _ONE = Decimal(1)
 
@@ -627,24 +632,15 @@ class PostingRules:
         return doc.order_date, self._memo(doc, doc.number, party), book
 
     def _payroll_run(self, doc: PayrollRun, accounts: dict, lookup: Lookup) -> tuple | None:
-        if doc.status == "draft":
-            return None
-        book = self._book(doc, doc.currency)
-        book.add(self._role(accounts, "wages", doc), _minor(doc.gross), "Gross wages")
-        book.add(self._role(accounts, "employer_contributions", doc),
-                 _minor(doc.employer_contributions), "Employer contributions")
-        book.add(self._role(accounts, "payroll_taxes", doc), _minor(doc.employer_taxes),
-                 "Employer taxes")
-        liabilities = self._role(accounts, "payroll_liabilities", doc)
-        book.add(liabilities, -_minor(doc.employee_taxes) - _minor(doc.deductions),
-                 "Withholdings")
-        book.add(liabilities, -_minor(doc.employer_taxes) - _minor(doc.employer_contributions),
-                 "Employer taxes and contributions owed")
-        net_to = "bank" if doc.status == "paid" else "payroll_liabilities"
-        book.add(self._role(accounts, net_to, doc), -_minor(doc.net),
-                 "Net pay" if doc.status == "paid" else "Net pay owed")
-        period = f"{doc.period_start.isoformat()}..{doc.period_end.isoformat()}"
-        return doc.pay_date, self._memo(doc, None, period), book
+        return run_entry(self, doc, accounts)
+
+    def _payroll_remittance(self, doc: PayrollRemittance, accounts: dict,
+                            lookup: Lookup) -> tuple | None:
+        return remittance_entry(self, doc, accounts)
+
+    def _payroll_accrual(self, doc: PayrollAccrual, accounts: dict,
+                         lookup: Lookup) -> tuple | None:
+        return accrual_entry(self, doc, accounts)
 
 
 def _fields(rule: Writeback, document: Document) -> dict[str, Any]:

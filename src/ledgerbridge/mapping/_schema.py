@@ -63,6 +63,8 @@ ROLES: dict[str, str] = {
     "employer_contributions": "employer pension and benefit contributions",
     "payroll_taxes": "employer payroll taxes",
     "payroll_liabilities": "withholdings and employer taxes owed",
+    "benefits_payable": "benefit deductions and contributions owed to providers",
+    "accrued_payroll": "payroll expense accrued at month ends",
     "fx_gain_loss": "realized exchange differences on payments",
 }
 """Every account role a posting rule can set, with what it receives."""

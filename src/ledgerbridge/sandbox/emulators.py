@@ -14,8 +14,8 @@ from typing import Any
 
 __all__ = ["EMULATED", "SandboxOptions", "emulator_app"]
 
-EMULATED = ("hubspot", "paypal", "plaid", "quickbooks", "ramp", "salesforce", "shopify",
-            "stripe", "xero")
+EMULATED = ("gusto", "hubspot", "paypal", "plaid", "quickbooks", "ramp", "salesforce",
+            "shopify", "stripe", "xero")
 """Systems that have an emulator."""
 
 
