@@ -103,12 +103,13 @@ def journal_months(engine, entity_id: int) -> dict[tuple[int, dt.date], int]:
 
 
 def table_months(engine, entity_id: int) -> dict[tuple[int, dt.date], int]:
-    """What monthly_balances holds for the entity."""
+    """What monthly_balances holds for the entity, its shards added up."""
     mb = monthly_balances
     with engine.connect() as conn:
-        rows = conn.execute(select(mb.c.account_id, mb.c.month, mb.c.amount)
-                            .where(mb.c.entity_id == entity_id))
-        return {(account_id, month): amount for account_id, month, amount in rows}
+        rows = conn.execute(select(mb.c.account_id, mb.c.month, func.sum(mb.c.amount))
+                            .where(mb.c.entity_id == entity_id)
+                            .group_by(mb.c.account_id, mb.c.month))
+        return {(account_id, month): int(amount) for account_id, month, amount in rows}
 
 
 def full_scan(conn, ledger, start, end, account_ids):
@@ -238,6 +239,60 @@ def test_concurrent_posters_in_opposite_account_order_do_not_deadlock(ledger):
     assert errors == []
     assert table_months(ledger.engine, ledger.entity.id) == journal_months(
         ledger.engine, ledger.entity.id)
+
+
+def test_workers_posting_several_entries_per_transaction_do_not_deadlock(ledger):
+    """Like sync workers: one transaction, several posts, accounts met in opposite orders.
+
+    Each thread posts its first entry, waits until every thread has, then posts the
+    second: row locks taken at each post would cross and deadlock on PostgreSQL.
+    """
+    if ledger.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite lets one writer in at a time: there are no row locks to cross")
+    codes = list(ACCOUNTS[:4])
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4, timeout=20)
+
+    def worker(reverse: bool, amount: int) -> None:
+        first, second = (codes[:2], codes[2:]) if not reverse else (codes[2:], codes[:2])
+        try:
+            with ledger.engine.begin() as conn:
+                for pair in (first, second):
+                    ledger.post(Entry(D(2026, 5, 2), (Line(pair[0], Money(amount, "USD")),
+                                                      Line(pair[1], Money(-amount, "USD")))),
+                                conn=conn)
+                    if pair is first:
+                        barrier.wait()
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i % 2 == 1, 10 * (i + 1)))
+               for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert table_months(ledger.engine, ledger.entity.id) == journal_months(
+        ledger.engine, ledger.entity.id)
+
+
+def test_a_rolled_back_savepoint_drops_its_sums(ledger):
+    a, b = ACCOUNTS[:2]
+    with ledger.engine.begin() as conn:
+        ledger.post(Entry(D(2026, 6, 1), (Line(a, Money(5, "USD")), Line(b, Money(-5, "USD")))),
+                    conn=conn)
+        savepoint = conn.begin_nested()
+        ledger.post(Entry(D(2026, 6, 2), (Line(a, Money(7, "USD")), Line(b, Money(-7, "USD")))),
+                    conn=conn)
+        savepoint.rollback()
+    with pytest.raises(RuntimeError), ledger.engine.begin() as conn:
+        ledger.post(Entry(D(2026, 6, 3), (Line(a, Money(9, "USD")), Line(b, Money(-9, "USD")))),
+                    conn=conn)
+        raise RuntimeError("the caller gives up")
+    assert table_months(ledger.engine, ledger.entity.id) == journal_months(
+        ledger.engine, ledger.entity.id)
+    assert sorted(table_months(ledger.engine, ledger.entity.id).values()) == [-5, 5]
 
 
 # -- the migration fills the table from the journal --------------------------------------

@@ -1,28 +1,37 @@
 """Period balances: the net of journal lines per account and month, kept at posting.
 
 ``monthly_balances`` holds, per entity, account and month, the sum of
-``journal_lines.amount``. Every posting adds its lines to it in the posting's own
-transaction (``record``), one row per account and month of the batch, in key order,
-so concurrent posters on PostgreSQL lock those rows in the same order and never
-deadlock. ``net_by_account`` reads the whole months of a date range from it and only
-the days of a partial first or last month from the journal lines.
+``journal_lines.amount``, split over a few shards. Every posting adds its lines to it
+in the posting's own transaction (``record``): the sums are written as the
+transaction commits, one row per account and month, in key order, so concurrent
+posters on PostgreSQL lock those rows briefly and in the same order and never
+deadlock. Each process and thread writes its own shard, so workers posting to the same
+busy account (a processor's clearing account) rarely touch the same row; the shards
+of an account-month add up to its balance.
+``net_by_account`` reads the whole months of a date range from it and only the days
+of a partial first or last month from the journal lines.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, bindparam, cast, func, select
+from sqlalchemy import BigInteger, Connection, Engine, bindparam, cast, event, func, select
 
 from ledgerbridge.store.bulk import date_param, upsert_adding
 from ledgerbridge.store.tables import journal_lines, monthly_balances
 
 __all__ = ["month_range", "net_by_account", "record"]
 
-_KEY = ("entity_id", "account_id", "month")
+_KEY = ("entity_id", "account_id", "month", "shard")
+_PENDING = "ledgerbridge.period_balances"
+SHARDS = 16
+"""Rows per account-month at most: enough that concurrent workers rarely share one."""
 _LAST_MONTH = dt.date(dt.MAXYEAR, 12, 1)
 _mb = monthly_balances
 _jl = journal_lines
@@ -46,25 +55,77 @@ _EDGE_DAYS = (
 def record(
     conn: Connection, entity_id: int, batch: Iterable[tuple[Any, Sequence[Sequence[Any]]]]
 ) -> None:
-    """Add posted lines to their account-months; call in the posting's transaction.
+    """Add posted lines to their account-months when the posting's transaction commits.
 
     ``batch`` holds (entry, lines) pairs: the entry's ``date`` and each line's account
     id and functional amount (its first two fields). Account-months whose lines net
     to zero get a row too: the row says the account had lines that month.
+
+    The sums wait in the connection until commit, where all of a transaction's
+    account-months are written at once in key order: a worker that posts several
+    entries in one transaction then locks each row only for the instant before its
+    commit, always in the same order as every other worker, so none waits long and
+    none deadlocks. A rolled-back savepoint or transaction drops its sums.
     """
-    months: dict[dt.date, dt.date] = {}
-    totals: dict[tuple[int, dt.date], int] = defaultdict(int)
+    totals = _pending(conn)[-1]
     for entry, lines in batch:
-        month = months.get(entry.date)
-        if month is None:
-            month = months[entry.date] = entry.date.replace(day=1)
+        month = entry.date.replace(day=1)
         for line in lines:
-            totals[line[0], month] += line[1]
+            totals[entity_id, line[0], month] += line[1]
+
+
+def _pending(conn: Connection) -> list[defaultdict[tuple[int, int, dt.date], int]]:
+    """The connection's unwritten sums: one level per open savepoint."""
+    return conn.info.setdefault(_PENDING, [defaultdict(int)])
+
+
+@event.listens_for(Engine, "savepoint")
+def _savepoint(conn: Connection, name: str) -> None:
+    _pending(conn).append(defaultdict(int))
+
+
+@event.listens_for(Engine, "release_savepoint")
+def _release(conn: Connection, name: str, context: Any) -> None:
+    stack = _pending(conn)
+    if len(stack) > 1:
+        for key, amount in stack.pop().items():
+            stack[-1][key] += amount
+
+
+@event.listens_for(Engine, "rollback_savepoint")
+def _rollback_savepoint(conn: Connection, name: str, context: Any) -> None:
+    stack = _pending(conn)
+    if len(stack) > 1:
+        stack.pop()
+
+
+@event.listens_for(Engine, "rollback")
+def _rollback(conn: Connection) -> None:
+    conn.info.pop(_PENDING, None)
+
+
+@event.listens_for(Engine, "commit")
+def _write(conn: Connection) -> None:
+    stack = conn.info.pop(_PENDING, None)
+    if not stack:
+        return
+    totals: dict[tuple[int, int, dt.date], int] = defaultdict(int)
+    for level in stack:
+        for key, amount in level.items():
+            totals[key] += amount
+    if not totals:
+        return
     as_date = date_param(conn)
+    shard = _shard()
     upsert_adding(conn, _mb, _KEY, "amount", [
-        (entity_id, account_id, as_date(month), amount)
-        for (account_id, month), amount in sorted(totals.items())
+        (entity_id, account_id, as_date(month), shard, amount)
+        for (entity_id, account_id, month), amount in sorted(totals.items())
     ])
+
+
+def _shard() -> int:
+    """The shard of the calling process and thread: concurrent posters rarely share one."""
+    return hash((os.getpid(), threading.get_ident())) % SHARDS
 
 
 def _next_month(day: dt.date) -> dt.date | None:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -437,6 +438,8 @@ monthly_balances = Table(
     Column("entity_id", ForeignKey("entities.id"), primary_key=True),
     Column("account_id", ForeignKey("accounts.id"), primary_key=True),
     Column("month", Date, primary_key=True),
+    # Concurrent posters write different shards; an account-month is their sum.
+    Column("shard", SmallInteger, primary_key=True),
     Column("amount", BigInteger, nullable=False),
 )
 

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("entity_id", sa.Integer(), nullable=False),
         sa.Column("account_id", sa.Integer(), nullable=False),
         sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("shard", sa.SmallInteger(), nullable=False),
         sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["entity_id"], ["entities.id"], name=op.f("fk_monthly_balances_entity_id_entities")
@@ -38,13 +39,13 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.id"], name=op.f("fk_monthly_balances_account_id_accounts")
         ),
-        sa.PrimaryKeyConstraint("entity_id", "account_id", "month",
+        sa.PrimaryKeyConstraint("entity_id", "account_id", "month", "shard",
                                 name=op.f("pk_monthly_balances")),
     )
     month = MONTH_OF_DATE[op.get_bind().dialect.name]
     op.execute(
-        "INSERT INTO monthly_balances (entity_id, account_id, month, amount) "
-        f"SELECT entity_id, account_id, {month}, SUM(amount) FROM journal_lines "
+        "INSERT INTO monthly_balances (entity_id, account_id, month, shard, amount) "
+        f"SELECT entity_id, account_id, {month}, 0, SUM(amount) FROM journal_lines "
         f"GROUP BY entity_id, account_id, {month}"
     )
 
