@@ -237,6 +237,8 @@ def main() -> None:  # noqa: PLR0915
              f"({p99 / base99:.0f}x baseline p99), max {max(latency) * 1000:.0f} ms; "
              f"target p99 < {TARGET_P99_S:g} s {verdict}"),
             ("dead events (all streams)", str(events_done(engine)[1]), ""),
+            ("CPU time of ledgerbridge serve", f"{server.cpu_now():.1f} s",
+             "gateway and runner, the whole run (the emulators run in this process)"),
         ]
 
     table = Table("measure", "result", "notes", title=(

@@ -31,6 +31,7 @@ __all__ = [
     "release_waiting",
     "replay",
     "store_events",
+    "store_many",
 ]
 
 SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
@@ -96,6 +97,28 @@ def _insert_statement(dialect: str) -> Insert:
     return statement
 
 
+def _rows(connection_id: int, channel: Channel, events: Iterable[RawEvent],
+          headers: Mapping[str, str] | None, status: EventStatus, error: str | None
+          ) -> list[dict]:
+    """The inbox rows of ``events``, as the insert statement takes them."""
+    now = dt.datetime.now(dt.UTC)
+    header_text = json.dumps(redact_headers(headers or {}), sort_keys=True)
+    return [{
+        "connection_id": connection_id,
+        "channel": channel.value,
+        "received_at": now,
+        "event_id": event.event_id,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "object_version": event.object_version,
+        "headers": header_text,
+        "body": event.body,
+        "verified": True,
+        "status": status.value,
+        "last_error": error,
+    } for event in events]
+
+
 def store_events(
     conn: Connection,
     connection_id: int,
@@ -107,31 +130,22 @@ def store_events(
     error: str | None = None,
 ) -> list[Stored]:
     """Store raw events in the caller's transaction, skipping ones already stored."""
-    now = dt.datetime.now(dt.UTC)
-    header_text = json.dumps(redact_headers(headers or {}), sort_keys=True)
     statement = _insert_statement(conn.dialect.name)
-    return [
-        Stored(
-            conn.execute(
-                statement,
-                {
-                    "connection_id": connection_id,
-                    "channel": channel.value,
-                    "received_at": now,
-                    "event_id": event.event_id,
-                    "object_type": event.object_type,
-                    "object_id": event.object_id,
-                    "object_version": event.object_version,
-                    "headers": header_text,
-                    "body": event.body,
-                    "verified": True,
-                    "status": status.value,
-                    "last_error": error,
-                },
-            ).scalar()
-        )
-        for event in events
-    ]
+    return [Stored(conn.execute(statement, row).scalar())
+            for row in _rows(connection_id, channel, events, headers, status, error)]
+
+
+def store_many(conn: Connection, connection_id: int, channel: Channel,
+               events: Iterable[RawEvent]) -> int:
+    """Store raw events in bulk in the caller's transaction; returns how many were new.
+
+    What a poll needs: one multi-row statement per few hundred events instead of
+    one per event; duplicates are skipped as by ``store_events``.
+    """
+    rows = _rows(connection_id, channel, events, None, EventStatus.RECEIVED, None)
+    if not rows:
+        return 0
+    return len(conn.execute(_insert_statement(conn.dialect.name), rows).all())
 
 
 def backoff(attempts: int, *, base: float = 2.0, cap: float = 3600.0) -> dt.timedelta:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from sqlalchemy import Connection, Engine, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, or_, select, update
 
 from ledgerbridge.connectors.base import Connector
 from ledgerbridge.store.bulk import insert_ignoring_conflicts, take_write_lock
@@ -25,6 +25,8 @@ from ledgerbridge.sync.inbox import backoff
 __all__ = ["deliver_due", "enqueue"]
 
 MAX_ATTEMPTS = 10
+CLAIM_BATCH = 20  # commands leased at once: their sends run one after another
+LEASE = dt.timedelta(minutes=2)  # longer than any send (connectors time out in 30 s)
 
 
 def enqueue(
@@ -53,48 +55,80 @@ def enqueue(
 
 def deliver_due(engine: Engine, *, limit: int = 50,
                 connectors: dict[int, Connector] | None = None) -> int:
-    """Deliver up to ``limit`` due commands, one transaction each; returns how many ran.
+    """Deliver up to ``limit`` due commands, oldest first; returns how many ran.
 
-    The row stays locked while its command is sent, so two deliverers never send the
-    same command at once; a crash mid-send leaves it pending, to be sent again with
-    the same idempotency key.
+    Commands are claimed in a short transaction that leases them (their next attempt
+    is pushed ``LEASE`` ahead, so no other deliverer takes them), sent with no
+    transaction open (on SQLite a send must not hold the database write lock that
+    every webhook and worker needs), and their outcomes recorded together after. A
+    crash mid-send leaves a command pending, sent again once its lease runs out with
+    the same idempotency key, which targets deduplicate.
     """
     connectors = {} if connectors is None else connectors
     done = 0
     while done < limit:
-        now = dt.datetime.now(dt.UTC)
+        claimed = _claim(engine, limit - done)
+        if not claimed:
+            return done
+        outcomes = [_send(engine, row, connectors) for row in claimed]
         with engine.begin() as conn:
-            take_write_lock(conn)
-            query = (
-                select(outbox)
-                .where(outbox.c.status.in_(("pending", "failed")),
-                       or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now))
-                .order_by(outbox.c.id)
-                .limit(1)
-            )
-            if conn.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            row = conn.execute(query).first()
-            if row is None:
-                return done
-            values: dict = {"attempts": row.attempts + 1}
-            try:
-                connector = connectors.get(row.connection_id)
-                if connector is None:
-                    connector = _connector(conn, row.connection_id)
-                    connectors[row.connection_id] = connector
-                payload = {**json.loads(row.payload), "idempotency_key": row.idempotency_key}
-                connector.write(row.command, payload)
-                values.update(status="sent", sent_at=now, last_error=None)
-            except RetriableError as exc:
-                retry = row.attempts + 1 < MAX_ATTEMPTS
-                values.update(status="failed" if retry else "dead", last_error=str(exc),
-                              next_attempt_at=now + backoff(row.attempts + 1) if retry else None)
-            except SyncError as exc:
-                values.update(status="dead", last_error=str(exc))
-            conn.execute(update(outbox).where(outbox.c.id == row.id).values(**values))
-        done += 1
+            conn.execute(_RECORD, outcomes)
+        done += len(claimed)
     return done
+
+
+_RECORD = update(outbox).where(outbox.c.id == bindparam("row_id")).values(
+    {c: bindparam(f"v_{c}") for c in ("status", "attempts", "last_error", "next_attempt_at",
+                                      "sent_at")})
+
+
+def _claim(engine: Engine, limit: int) -> list:
+    """Lease up to ``limit`` due commands, oldest first, in a transaction of their own.
+
+    Whether any is due is read first: an idle deliverer takes no write lock.
+    """
+    now = dt.datetime.now(dt.UTC)
+    query = (
+        select(outbox)
+        .where(outbox.c.status.in_(("pending", "failed")),
+               or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now))
+        .order_by(outbox.c.id)
+        .limit(min(limit, CLAIM_BATCH))
+    )
+    with engine.connect() as conn:
+        if conn.execute(query.with_only_columns(outbox.c.id).limit(1)).first() is None:
+            return []
+    with engine.begin() as conn:
+        take_write_lock(conn)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = list(conn.execute(query))
+        if rows:
+            conn.execute(update(outbox).where(outbox.c.id.in_([r.id for r in rows]))
+                         .values(next_attempt_at=now + LEASE))
+    return rows
+
+
+def _send(engine: Engine, row, connectors: dict[int, Connector]) -> dict:  # noqa: ANN001
+    """Carry out one claimed command; the parameters of ``_RECORD`` for its outcome."""
+    now = dt.datetime.now(dt.UTC)
+    values: dict = {"row_id": row.id, "v_attempts": row.attempts + 1, "v_status": "sent",
+                    "v_last_error": None, "v_next_attempt_at": None, "v_sent_at": now}
+    try:
+        connector = connectors.get(row.connection_id)
+        if connector is None:
+            with engine.connect() as conn:
+                connector = connectors[row.connection_id] = _connector(conn, row.connection_id)
+        payload = {**json.loads(row.payload), "idempotency_key": row.idempotency_key}
+        connector.write(row.command, payload)
+    except RetriableError as exc:
+        retry = row.attempts + 1 < MAX_ATTEMPTS
+        values.update(v_status="failed" if retry else "dead", v_last_error=str(exc),
+                      v_sent_at=None,
+                      v_next_attempt_at=now + backoff(row.attempts + 1) if retry else None)
+    except SyncError as exc:
+        values.update(v_status="dead", v_last_error=str(exc), v_sent_at=None)
+    return values
 
 
 def _connector(conn: Connection, connection_id: int) -> Connector:

@@ -1,7 +1,8 @@
 """Polling: read each connection's streams from their cursors, on their interval.
 
-Each page of records is stored in the inbox together with the stream's new cursor,
-in one transaction, so a crash never loses a page nor skips past one. Cursors
+Pages of records are stored in the inbox together with the stream's new cursor,
+in one transaction (a few pages together, up to ``PAGES_UP_TO`` events: fewer
+commits), so a crash never loses a page nor skips past one. Cursors
 follow dlt's ``incremental``: the last value is kept, reads start a lookback window
 behind it to catch records committed late, and the inbox's (object, version) key
 drops what was already read. Polling and webhooks can feed the same connection:
@@ -20,13 +21,17 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
+from ledgerbridge.connectors.base import RawEvent
 from ledgerbridge.store.bulk import insert_ignoring_conflicts
 from ledgerbridge.store.tables import stream_state
 from ledgerbridge.sync.connections import ConnectionRecord, list_connections
 from ledgerbridge.sync.errors import SyncError
-from ledgerbridge.sync.inbox import Channel, store_events
+from ledgerbridge.sync.inbox import Channel, store_many
 
 __all__ = ["PollResult", "poll_connection", "poll_due"]
+
+PAGES_UP_TO = 1_000
+"""Events read before they are stored: pages are written together, up to about this many."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,16 +104,29 @@ def _poll_stream(conn, record, connector, stream, since) -> PollResult:  # noqa:
     start = since.isoformat() if since is not None else cursor
     read = stored = 0
     now = dt.datetime.now(dt.UTC)
+    held: list[RawEvent] = []
+    reached = cursor  # the cursor after the pages held
+
+    def write(new_cursor: Any) -> None:
+        nonlocal stored, cursor
+        with conn.begin():
+            stored += store_many(conn, record.id, Channel.POLL, held)
+            cursor = new_cursor
+            _save(conn, record.id, stream.name, cursor=json.dumps(cursor), last_sync_at=now)
+        held.clear()
+
     try:
         for page in connector.read(stream, start):
-            with conn.begin():
-                saved = store_events(conn, record.id, Channel.POLL, page.events)
-                cursor = page.cursor
-                _save(conn, record.id, stream.name, cursor=json.dumps(cursor),
-                      last_sync_at=now)
+            held += page.events
             read += len(page.events)
-            stored += sum(not s.duplicate for s in saved)
+            reached = page.cursor
+            if len(held) >= PAGES_UP_TO or not page.more:
+                write(reached)
+        if held:
+            write(reached)
     except SyncError as exc:
+        if held:  # the pages read before the failure are kept, as they would have been
+            write(reached)
         with conn.begin():
             _save(conn, record.id, stream.name, last_sync_at=now, last_error=str(exc))
         return PollResult(record.name, stream.name, read, stored, cursor, str(exc))

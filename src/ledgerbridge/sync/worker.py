@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, bindparam, or_, select, update
+from sqlalchemy import Connection, Engine, Select, bindparam, or_, select, union_all, update
 from sqlalchemy.exc import DBAPIError
 
 from ledgerbridge import reconcile
@@ -107,14 +107,27 @@ class Worker:
     _reads: set[tuple[int, str]] = field(default_factory=set)
 
     def run_once(self) -> int:
-        """Claim and process one batch of due events; returns how many were handled."""
-        now = dt.datetime.now(dt.UTC)
-        self._touched = {}
-        with self.engine.begin() as conn:
-            rows = self._claim(conn, now)
-            self._process_batch(conn, rows, now)
-        self._after_commit()
-        return len(rows)
+        """Claim and process one batch of due events; returns how many were handled.
+
+        On SQLite the batch is read and normalized first, with no transaction open:
+        normalizing may call the vendor's API (a webhook that only names its record),
+        and the database write lock, which every webhook and write-back needs, is
+        held only while the documents are applied. Events another worker took
+        meanwhile are left to it; the rest are claimed and applied as they were read.
+        """
+        sqlite = self.engine.dialect.name == "sqlite"
+        while True:
+            now = dt.datetime.now(dt.UTC)
+            self._touched = {}
+            ahead = self._normalize_ahead(now) if sqlite else {}
+            if sqlite and not ahead:
+                return 0  # nothing due: no write lock taken just to find that out
+            with self.engine.begin() as conn:
+                rows = self._claim(conn, now, sorted(ahead))
+                self._process_batch(conn, rows, now, ahead)
+            self._after_commit()
+            if rows or not ahead:
+                return len(rows)
 
     def run_until_idle(self) -> int:
         """Process batches until nothing is due; returns the number of events handled."""
@@ -131,30 +144,59 @@ class Worker:
 
     # -- internals -------------------------------------------------------------
 
-    def _claim(self, conn: Connection, now: dt.datetime) -> list:
-        """Lock and read the next due events, oldest first.
+    def _claim(self, conn: Connection, now: dt.datetime, ids: list[int]) -> list:
+        """Lock and read the next due events (those of ``ids`` still due), oldest first.
 
         The ids are chosen first and the rows read by id after: sorting every due
         row with its raw body would cost more than the batch's work on SQLite.
         """
         take_write_lock(conn)
-        query = (
-            select(inbox.c.id)
-            .join(connections, connections.c.id == inbox.c.connection_id)
-            .where(
-                inbox.c.status.in_(DUE),
-                or_(inbox.c.next_attempt_at.is_(None), inbox.c.next_attempt_at <= now),
-                connections.c.enabled.is_(True),
-            )
-            .order_by(inbox.c.id)
-            .limit(self.batch)
-        )
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True, of=inbox)
-        ids = list(conn.execute(query).scalars())
         if not ids:
-            return []
-        return list(conn.execute(select(inbox).where(inbox.c.id.in_(ids)).order_by(inbox.c.id)))
+            query = self._due(now)
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True, of=inbox)
+            ids = list(conn.execute(query).scalars())
+            if not ids:
+                return []
+        return list(conn.execute(select(inbox).where(
+            inbox.c.id.in_(ids), inbox.c.status.in_(DUE),
+            or_(inbox.c.next_attempt_at.is_(None), inbox.c.next_attempt_at <= now),
+        ).order_by(inbox.c.id)))
+
+    def _due(self, now: dt.datetime) -> Select:
+        """The ids of the next ``batch`` due events of enabled connections, oldest first."""
+        if self.engine.dialect.name == "postgresql":
+            return (select(inbox.c.id)
+                    .join(connections, connections.c.id == inbox.c.connection_id)
+                    .where(inbox.c.status.in_(DUE),
+                           or_(inbox.c.next_attempt_at.is_(None),
+                               inbox.c.next_attempt_at <= now),
+                           connections.c.enabled.is_(True))
+                    .order_by(inbox.c.id).limit(self.batch))
+        # SQLite sorts every due row for "status IN (...) ORDER BY id": one lane per
+        # status without a retry time walks the (status, next_attempt_at) index in id
+        # order and stops at the batch; retries that came due are few.
+        enabled = inbox.c.connection_id.in_(
+            select(connections.c.id).where(connections.c.enabled.is_(True)))
+        lanes = [select(inbox.c.id).where(inbox.c.status == status,
+                                          inbox.c.next_attempt_at.is_(None), enabled)
+                 .order_by(inbox.c.id).limit(self.batch).subquery() for status in DUE]
+        lanes.append(select(inbox.c.id).where(inbox.c.status.in_(DUE),
+                                              inbox.c.next_attempt_at <= now, enabled)
+                     .subquery())
+        due = union_all(*(select(lane.c.id) for lane in lanes)).subquery()
+        return select(due.c.id).order_by(due.c.id).limit(self.batch)
+
+    def _normalize_ahead(self, now: dt.datetime) -> dict[int, Candidate | _Normalized | None]:
+        """Read the next due events and normalize them with no transaction open."""
+        with self.engine.connect() as conn:
+            ids = list(conn.execute(self._due(now)).scalars())
+            if not ids:
+                return {}
+            rows = list(conn.execute(select(inbox).where(inbox.c.id.in_(ids))
+                                     .order_by(inbox.c.id)))
+            bound = {cid: self._bound_or_none(conn, cid) for cid in {r.connection_id for r in rows}}
+        return {row.id: self._normalize(bound[row.connection_id], row) for row in rows}
 
     def _bind(self, conn: Connection, connection_id: int) -> _Bound:
         bound = self._bound.get(connection_id)
@@ -168,7 +210,8 @@ class Worker:
             self._bound[connection_id] = bound
         return bound
 
-    def _process_batch(self, conn: Connection, rows: list, now: dt.datetime) -> None:
+    def _process_batch(self, conn: Connection, rows: list, now: dt.datetime,
+                       ahead: dict[int, Candidate | _Normalized | None]) -> None:
         """Process claimed events in order: runs of new objects in bulk, the rest one by one.
 
         An event whose documents are all new objects is checked in memory and held;
@@ -177,9 +220,12 @@ class Worker:
         the books exactly as processing one by one would have left them. An event
         that fails does so alone; if a write fails, its events go one by one. An
         event missing a record is tried once more after the rest of the batch,
-        which may bring that record (a refund listed before its charge).
+        which may bring that record (a refund listed before its charge). ``ahead``
+        holds the events already normalized.
         """
-        normalized = {row.id: self._normalize(conn, row) for row in rows}
+        normalized = {row.id: ahead[row.id] if row.id in ahead
+                      else self._normalize(self._bound_or_none(conn, row.connection_id), row)
+                      for row in rows}
         fresh = self._new_objects(conn, normalized)
         held: list[tuple[object, dict, Candidate]] = []
         queue, again = list(rows), set()
@@ -209,13 +255,15 @@ class Worker:
             self._process(conn, row, now, candidate)
         self._write_held(conn, fresh, held, now)
 
-    def _normalize(self, conn: Connection, row) -> Candidate | _Normalized | None:  # noqa: ANN001
-        """The event's documents: a bulk candidate, or what ``_process`` will use."""
+    def _bound_or_none(self, conn: Connection, connection_id: int) -> _Bound | None:
         try:
-            bound = self._bind(conn, row.connection_id)
+            return self._bind(conn, connection_id)
         except Exception:  # noqa: BLE001 - _process binds again and reports it
             return None
-        if bound.live:
+
+    def _normalize(self, bound: _Bound | None, row) -> Candidate | _Normalized | None:  # noqa: ANN001
+        """The event's documents: a bulk candidate, or what ``_process`` will use."""
+        if bound is None or bound.live:
             return None
         event = RawEvent(row.body, row.event_id, row.object_type, row.object_id,
                          row.object_version)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -90,3 +91,27 @@ def test_clearing_and_transit_equal_what_the_balance_transactions_moved(operatio
     paid = sum(p["amount"] for p in account.sequence("payout")[0] if p["status"] == "paid")
     assert totals.get("1150", 0) == account.available()
     assert totals.get("1160", 0) == paid
+
+
+def test_a_payout_built_unvalidated_is_what_validation_would_make():
+    account = Account(seed=3)
+    account.seed(700, start=1_700_000_000, payout_every=300)
+    normalizer = Normalizer("stripe", Fetch(account))
+    payouts = [d for p in account.sequence("payout")[0] for d in normalizer.documents(p)]
+    assert len(payouts) == 2 and all(p.balance_transactions for p in payouts)
+    for payout in payouts:
+        assert type(payout).model_validate(payout.model_dump()) == payout
+
+
+def test_a_payout_settling_another_currency_is_refused_by_name():
+    account = Account(seed=3)
+    account.seed(300, start=1_700_000_000, payout_every=299)
+    (payout,) = account.sequence("payout")[0]
+
+    class Foreign(Fetch):
+        def payout_transactions(self, payout_id: str) -> list[dict]:
+            first, *rest = super().payout_transactions(payout_id)
+            return [{**first, "currency": "eur"}, *rest]
+
+    with pytest.raises(ValueError, match=f"payout {payout['id']} in USD settles .* in EUR"):
+        Normalizer("stripe", Foreign(account)).documents(payout)

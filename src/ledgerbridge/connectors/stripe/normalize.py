@@ -186,17 +186,20 @@ class Normalizer:
         net = to_money(payout["amount"], payout["currency"])
         settled: tuple[BalanceTransaction, ...] = ()
         if status not in ("failed", "canceled"):
-            settled = tuple(_settled(t) for t in self.fetch.payout_transactions(payout["id"])
+            settled = tuple(_settled(t, net.currency, payout["id"])
+                            for t in self.fetch.payout_transactions(payout["id"])
                             if _id(t.get("source")) != payout["id"])
         gross = Money(sum(t.gross.minor for t in settled), net.currency) if settled else net
         fees = Money(sum(t.fee.minor for t in settled), net.currency)
-        return [Payout(
+        document = Payout(
             source=self._source(payout, PAYOUT_RANK.get(status, "1")), processor=PROCESSOR,
             date=_date(payout["created"]),
             arrival_date=_date(payout["arrival_date"]) if payout.get("arrival_date") else None,
             status=status, currency=net.currency, gross=gross, fees=fees, net=net,
-            destination=_id(payout.get("destination")), balance_transactions=settled,
-        )]
+            destination=_id(payout.get("destination")),
+        )
+        # validated above without its (thousands of) transactions, each built checked
+        return [document.model_copy(update={"balance_transactions": settled})]
 
     def _balance_transaction(self, txn: Obj) -> list[Document]:
         kind, source = txn["type"], txn.get("source")
@@ -218,11 +221,18 @@ class Normalizer:
         return []
 
 
-def _settled(txn: Obj) -> BalanceTransaction:
-    """One balance transaction a payout settled, for reconciliation."""
+def _settled(txn: Obj, currency: str, payout_id: str) -> BalanceTransaction:
+    """One balance transaction a payout settled, for reconciliation.
+
+    A payout settles thousands: the model is built without pydantic's validation,
+    whose checks (one currency, net = gross - fee) hold here by construction.
+    """
     gross, fee = to_money(txn["amount"], txn["currency"]), to_money(txn["fee"], txn["currency"])
+    if gross.currency != currency:
+        raise ValueError(f"payout {payout_id} in {currency} settles {txn['id']} "
+                         f"in {gross.currency}")
     source = _id(txn.get("source"))
-    return BalanceTransaction(
+    return BalanceTransaction.model_construct(
         external_id=txn["id"], kind=KINDS.get(txn["type"], "other"),
         created=dt.datetime.fromtimestamp(txn["created"], dt.UTC), gross=gross, fee=fee,
         net=gross - fee, related=Ref(external_id=source or txn["id"]),
