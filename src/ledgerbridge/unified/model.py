@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Union, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, SkipValidation
+from pydantic import BaseModel, ConfigDict, Field
 
 from ledgerbridge.documents import AnyDocument, CanonicalModel
 from ledgerbridge.documents.common import Amount, CurrencyCode, ExchangeRate
@@ -155,7 +155,7 @@ class Record(BaseModel):
     connection: str
     version: str
     updated_at: dt.datetime | None
-    data: SkipValidation[Resource]  # built from validated documents: not checked twice
+    data: Resource  # a validated document instance passes through as it is
     unsupported_fields: tuple[FieldGap, ...] = ()
 
 
