@@ -21,6 +21,7 @@ from sqlalchemy import Connection, func, select
 
 from ledgerbridge.documents import parse_document
 from ledgerbridge.ledger import AccountType, Ledger
+from ledgerbridge.ledger.balances import net_by_account
 from ledgerbridge.money import format_minor
 from ledgerbridge.quality.keys import (
     country_problem,
@@ -213,27 +214,42 @@ def _chart_findings(conn: Connection, ledger: Ledger, as_of: dt.date) -> Iterato
     chart = conn.execute(select(accounts).where(accounts.c.entity_id == ledger.entity.id)
                          .order_by(accounts.c.code)).all()
     yield from _near_duplicates(chart)
-    usage = {r.account_id: r for r in conn.execute(
-        select(journal_lines.c.account_id, func.sum(journal_lines.c.amount).label("balance"),
-               func.max(journal_lines.c.date).label("last"))
-        .where(journal_lines.c.entity_id == ledger.entity.id, journal_lines.c.date <= as_of)
-        .group_by(journal_lines.c.account_id))}
     stale = as_of - dt.timedelta(days=UNUSED_DAYS)
+    balances, last = _usage(conn, ledger, [r.id for r in chart], stale, as_of)
     currency = ledger.entity.functional_currency
     for row in chart:
-        used = usage.get(row.id)
-        if used is None:
+        balance = balances.get(row.id)
+        if balance is None:
             continue
-        if row.active and used.last < stale:
+        if row.active and row.id in last:
             yield _finding("unused_account", f"account {row.code}",
-                           f"{row.code} {row.name!r}: last posting on {used.last}, "
+                           f"{row.code} {row.name!r}: last posting on {last[row.id]}, "
                            f"over {UNUSED_DAYS} days before {as_of}")
-        if _wrong_side(row, int(used.balance)):
-            side = "credit" if used.balance < 0 else "debit"
+        if _wrong_side(row, balance):
+            side = "credit" if balance < 0 else "debit"
             yield _finding("wrong_type_postings", f"account {row.code}",
                            f"{row.code} {row.name!r} is an {row.type} account with a {side} "
-                           f"balance of {format_minor(abs(int(used.balance)), currency)} "
-                           f"{currency}")
+                           f"balance of {format_minor(abs(balance), currency)} {currency}")
+
+
+def _usage(conn: Connection, ledger: Ledger, account_ids: list[int], stale: dt.date,
+           as_of: dt.date) -> tuple[dict[int, int], dict[int, dt.date]]:
+    """Balances of the accounts with lines up to ``as_of``; last posting day of the idle.
+
+    The idle accounts are those with no line from ``stale`` on. Both come from the
+    period balances; only the idle accounts have their own lines read, for the day
+    of their last posting.
+    """
+    entity_id = ledger.entity.id
+    balances = net_by_account(conn, entity_id, None, as_of, account_ids)
+    recent = net_by_account(conn, entity_id, stale, as_of, account_ids)
+    idle = sorted(set(balances) - set(recent))
+    last = dict(conn.execute(
+        select(journal_lines.c.account_id, func.max(journal_lines.c.date))
+        .where(journal_lines.c.entity_id == entity_id, journal_lines.c.account_id.in_(idle),
+               journal_lines.c.date < stale)
+        .group_by(journal_lines.c.account_id)).all()) if idle else {}
+    return balances, last
 
 
 # -- mapping ------------------------------------------------------------------------

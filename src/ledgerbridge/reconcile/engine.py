@@ -13,7 +13,7 @@ import datetime as dt
 import gc
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -39,12 +39,13 @@ from ledgerbridge.store.tables import (
     reconciliations,
 )
 
-__all__ = ["ReconcileError", "RunResult", "accept", "reject", "run", "undo"]
+__all__ = ["ReconcileError", "RunResult", "accept", "book_lines", "reject", "run", "undo"]
 
 _HEAD_COLUMNS = ("id", "entity_id", "account_id", "status", "kind", "confidence", "reasons",
                  "fee", "entry_id", "decided_at")
 _LINK_COLUMNS = ("reconciliation_id", "bank_line_id", "journal_line_id", "amount",
                  "original_amount")
+_CHUNK = 5000  # ids per IN list, well below SQLite's limit on bound parameters
 
 
 class ReconcileError(LedgerError):
@@ -202,22 +203,30 @@ def _outside_shut_periods(auto: list[Proposal], shut: dict[str, PeriodStatus]
     return kept
 
 
-def _apply_rules(conn: Connection, ledger: Ledger, rules: Sequence[BankRule],
-                 per_line: list[tuple[BankLine, list[Proposal]]]) -> None:
-    """Give each line nothing matched the first bank rule that applies to it."""
-    if not rules:
-        return
+def _check_chart(conn: Connection, ledger: Ledger, rules: Iterable[BankRule]) -> None:
+    """Refuse bank rules that name an account which is not an active one of the chart."""
     chart = {a.code for a in ledger.accounts(conn=conn) if a.active}
     unknown = sorted({r.account for r in rules} - chart)
     if unknown:
         raise ReconcileError(f"bank rules name account {unknown[0]!r}, which is not an "
                              "active account of the chart")
+
+
+def _rule_proposal(bank: BankLine, rule: BankRule) -> Proposal:
+    """Booking ``bank`` by ``rule``: a proposal of kind ``rule``, sure and unique."""
+    return Proposal(bank, "rule", [], 0, 100, [f"bank rule {rule.label}"], True, False, rule)
+
+
+def _apply_rules(conn: Connection, ledger: Ledger, rules: Sequence[BankRule],
+                 per_line: list[tuple[BankLine, list[Proposal]]]) -> None:
+    """Give each line nothing matched the first bank rule that applies to it."""
+    if not rules:
+        return
+    _check_chart(conn, ledger, rules)
     for k, (bank, props) in enumerate(per_line):
         rule = None if props else rule_for(rules, bank)
         if rule is not None:
-            reasons = [f"bank rule {rule.label}"]
-            per_line[k] = (bank, [Proposal(bank, "rule", [], 0, 100, reasons, True, False,
-                                           rule)])
+            per_line[k] = (bank, [_rule_proposal(bank, rule)])
 
 
 def run(ledger: Ledger, *, account: str = "1010", auto_threshold: int = 90,
@@ -264,22 +273,35 @@ def _run(ledger: Ledger, account: str, auto_threshold: int, fees: FeePolicy,
         auto = _claims_fit(auto)
         auto = _outside_shut_periods(auto, ledger.periods(conn=conn))
         _relieve_in_turn(auto)
-        chosen = {id(p) for p in auto}
-        stored = [p for _, props in per_line
-                  for p in (props[:1] if props and id(props[0]) in chosen else props)]
-        ids = reserve_ids(conn, reconciliations, len(stored))
-        rid = {id(p): i for p, i in zip(stored, ids, strict=True)}
-        settling = [p for p in auto if p.kind != "book"]
-        entries = _post(conn, ledger, account, settling, rid, fees)
-        timings["post"] = time.perf_counter() - clock
-        clock = time.perf_counter()
-        _store(conn, ledger, account_id, stored, rid, chosen, entries)
-        if auto:
-            _mark_reconciled(conn, account_id, ids[0], ids[-1])
-        queue_invoice_writebacks(conn, (i.line_id for p in settling for i in p.items))
-        timings["store"] = time.perf_counter() - clock
+        result = _record(conn, ledger, account, account_id, fees, per_line, auto, timings, clock)
         clock = time.perf_counter()
     timings["commit"] = time.perf_counter() - clock
+    return result
+
+
+def _record(conn: Connection, ledger: Ledger, account: str, account_id: int, fees: FeePolicy,
+            per_line: list[tuple[BankLine, list[Proposal]]], auto: list[Proposal],
+            timings: dict[str, float], clock: float) -> RunResult:
+    """Post the automatic matches, store every proposal and mark the matched lines.
+
+    A line's automatic match is stored alone; a line without one keeps all its
+    proposals. ``clock`` is when the posting phase began; the caller's
+    transaction commits after this returns.
+    """
+    chosen = {id(p) for p in auto}
+    stored = [p for _, props in per_line
+              for p in (props[:1] if props and id(props[0]) in chosen else props)]
+    ids = reserve_ids(conn, reconciliations, len(stored))
+    rid = {id(p): i for p, i in zip(stored, ids, strict=True)}
+    settling = [p for p in auto if p.kind != "book"]
+    entries = _post(conn, ledger, account, settling, rid, fees)
+    timings["post"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    _store(conn, ledger, account_id, stored, rid, chosen, entries)
+    if auto:
+        _mark_reconciled(conn, account_id, ids[0], ids[-1])
+    queue_invoice_writebacks(conn, (i.line_id for p in settling for i in p.items))
+    timings["store"] = time.perf_counter() - clock
     with_props = sum(1 for _, props in per_line if props)
     return RunResult(
         bank_lines=len(per_line), proposals=len(stored), auto_accepted=len(auto),
@@ -287,6 +309,67 @@ def _run(ledger: Ledger, account: str, auto_threshold: int, fees: FeePolicy,
         entries_posted=len(entries), timings=timings,
         by_rule=sum(1 for p in auto if p.kind == "rule"),
     )
+
+
+def book_lines(ledger: Ledger, rule_by_line: Mapping[int, BankRule], *,
+               account: str = "1010", fees: FeePolicy | None = None) -> RunResult:
+    """Book each given line of bank account ``account`` by its own bank rule, no other line.
+
+    For these lines it does what ``run`` does when each one's rule is the first
+    that applies to it: a line some candidate matches gets its match proposals
+    (none accepted) instead of the booking; a line in a closed or locked period
+    keeps a rule proposal saying why; every other line is booked with the entry,
+    lineage, reconciliation (kind ``rule``) and undo of a bank rule. The lines'
+    earlier proposals are replaced. No other line is looked at and no other
+    match is accepted, so the cost grows with the lines given, not with their
+    product with the account's open lines. A line that is not an open, booked
+    line of ``account`` in the functional currency raises ReconcileError.
+    """
+    with _collector_paused():
+        return _book_lines(ledger, dict(rule_by_line), account, fees or FeePolicy())
+
+
+def _book_lines(ledger: Ledger, rules: dict[int, BankRule], account: str,
+                fees: FeePolicy) -> RunResult:
+    with ledger.engine.begin() as conn:
+        account_id = bank_account_id(conn, ledger, account)
+        _lock(conn, account_id)
+        _check_chart(conn, ledger, rules.values())
+        clock = time.perf_counter()
+        cands = load(conn, ledger, account_id)
+        wanted = [b for b in cands.bank if b.id in rules]
+        missing = sorted(set(rules) - {b.id for b in wanted})
+        if missing:
+            raise ReconcileError(f"bank line {missing[0]} is not an open, booked "
+                                 f"{ledger.entity.functional_currency} line of account "
+                                 f"{account}")
+        _drop_proposals(conn, account_id, [b.id for b in wanted])
+        timings = {"load": time.perf_counter() - clock}
+        clock = time.perf_counter()
+        per_line = [(bank, propose(bank, cands, fees) or [_rule_proposal(bank, rules[bank.id])])
+                    for bank in wanted]
+        timings["match"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        auto = [props[0] for _, props in per_line if props[0].kind == "rule"]
+        auto = _outside_shut_periods(auto, ledger.periods(conn=conn))
+        result = _record(conn, ledger, account, account_id, fees, per_line, auto, timings, clock)
+        clock = time.perf_counter()
+    timings["commit"] = time.perf_counter() - clock
+    return result
+
+
+def _drop_proposals(conn: Connection, account_id: int, line_ids: list[int]) -> None:
+    """Delete the open proposals of these bank lines, and only theirs."""
+    for start in range(0, len(line_ids), _CHUNK):
+        stale = [r for (r,) in conn.execute(select(reconciliations.c.id).join(
+            reconciliation_links,
+            reconciliation_links.c.reconciliation_id == reconciliations.c.id).where(
+            reconciliations.c.account_id == account_id, reconciliations.c.status == "proposed",
+            reconciliation_links.c.bank_line_id.in_(line_ids[start:start + _CHUNK])))]
+        if stale:
+            conn.execute(delete(reconciliation_links).where(
+                reconciliation_links.c.reconciliation_id.in_(stale)))
+            conn.execute(delete(reconciliations).where(reconciliations.c.id.in_(stale)))
 
 
 def _post(conn: Connection, ledger: Ledger, account: str, settling: list[Proposal],

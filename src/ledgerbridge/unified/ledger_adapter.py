@@ -19,13 +19,13 @@ from sqlalchemy.sql import ColumnElement
 
 from ledgerbridge.documents import Document, DocumentError, parse_document
 from ledgerbridge.ledger import AccountType, JournalEntry, Ledger, LedgerError
+from ledgerbridge.ledger.balances import net_by_account
 from ledgerbridge.money import Money
 from ledgerbridge.store.tables import (
     accounts,
     connections,
     documents,
     journal_entries,
-    journal_lines,
 )
 from ledgerbridge.sync.apply import apply_document, make_lookup
 from ledgerbridge.sync.connections import get_connection
@@ -266,12 +266,12 @@ class LedgerAdapter:
 
     def _balances(self) -> dict[str, int]:
         """Each account's balance, debit positive, in the functional currency."""
-        query = (select(accounts.c.code, func.coalesce(func.sum(journal_lines.c.amount), 0))
-                 .outerjoin(journal_lines, journal_lines.c.account_id == accounts.c.id)
-                 .where(accounts.c.entity_id == self.ledger.entity.id)
-                 .group_by(accounts.c.code))
+        entity_id = self.ledger.entity.id
         with self.engine.connect() as conn:
-            return {code: int(total) for code, total in conn.execute(query)}
+            ids = dict(conn.execute(select(accounts.c.code, accounts.c.id).where(
+                accounts.c.entity_id == entity_id)).all())
+            net = net_by_account(conn, entity_id, None, None, list(ids.values()))
+        return {code: net.get(account_id, 0) for code, account_id in ids.items()}
 
     def _account_views(self) -> list[AccountView]:
         balances = self._balances()

@@ -86,9 +86,6 @@ def test_corrections_refuse_what_they_cannot_do(ledger):
         suggest(ledger)
     with pytest.raises(CategorizeError, match="threshold 1.5"):
         apply(ledger, threshold=1.5)
-    twin = bank(ledger, "-10.00", "SOMETHING", None, START)
-    with pytest.raises(CategorizeError, match=f"looks exactly like open line {twin}"):
-        code_line(ledger, line, "6200")
 
 
 def test_mined_rules_are_proposed_then_accepted_edited_and_applied_first(ledger):
@@ -128,3 +125,18 @@ def test_posted_bill_lines_teach_with_the_vendor_as_counterparty(ledger):
         ("Cloud hosting March", "Hetzner Online", -12000, "6250"),
         ("Printer paper", "Hetzner Online", -3000, "6300")]
     assert all(s.startswith("bill:") for s in data.sources)
+
+
+def test_a_correction_codes_its_line_alone_even_beside_a_twin_or_a_sure_match(ledger):
+    coded_history(ledger)
+    line = bank(ledger, "-10.00", "SOMETHING", None, START)
+    twin = bank(ledger, "-10.00", "SOMETHING", None, START)
+    invoice(ledger, "Acme Corp", "500.00", "INV-1001")
+    paid = bank(ledger, "500.00", "ACME CORP INV-1001", "ACME CORP")
+    assert code_line(ledger, line, "6200") is True
+    assert balance(ledger, "6200") == 1000
+    assert (line_status(ledger, line), line_status(ledger, twin)) == ("reconciled",
+                                                                       "unreconciled")
+    assert line_status(ledger, paid) == "unreconciled"  # a perfect match, not accepted
+    assert code_line(ledger, twin, "6300") is True
+    assert (balance(ledger, "6200"), balance(ledger, "6300")) == (1000, 1000)

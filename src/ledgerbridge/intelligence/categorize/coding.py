@@ -1,9 +1,9 @@
 """Code bank lines: train from the ledger, suggest, apply above a threshold, correct.
 
-Coding posts nothing itself. Each line to code becomes a bank rule that selects
-exactly that line (its text, counterparty, direction and amount) and reconcile's
-``run`` books it, as it books a user's bank rule: same entry, same lineage, same
-undo. Lines a reconciliation candidate explains are matched by ``run`` instead.
+Coding posts nothing itself. Each line to code gets a bank rule of its own and
+reconcile's ``book_lines`` books exactly those lines, as ``run`` books a user's
+bank rule: same entry, same lineage, same undo. Lines a reconciliation candidate
+explains get match proposals instead.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -20,10 +19,8 @@ from ledgerbridge.intelligence.categorize.history import OpenLine, open_lines, t
 from ledgerbridge.intelligence.categorize.model import CategorizeError, Categorizer, Suggestion
 from ledgerbridge.intelligence.categorize.rules import Rule, mine_rules
 from ledgerbridge.ledger import Ledger
-from ledgerbridge.money import format_minor
-from ledgerbridge.reconcile import run, undo
-from ledgerbridge.reconcile.candidates import BankLine
-from ledgerbridge.reconcile.rules import BankRule, Condition, rule_for
+from ledgerbridge.reconcile import book_lines, run, undo
+from ledgerbridge.reconcile.rules import BankRule
 from ledgerbridge.store.tables import (
     bank_lines,
     categorization_corrections,
@@ -108,52 +105,9 @@ def suggest(ledger: Ledger, *, bank_account: str | None = None, top: int = 3,
     return stored, out
 
 
-def _exact_rule(line: OpenLine, account: str, vendor: str | None, name: str) -> BankRule:
-    """A bank rule that selects ``line``: its text, counterparty, direction and amount."""
-    txn = line.txn
-    size = Decimal(format_minor(abs(txn.amount), txn.currency))
-    when = Condition.model_validate({
-        "description_contains": txn.text, "counterparty_contains": txn.counterparty,
-        "direction": "in" if txn.amount > 0 else "out", "min_amount": size,
-        "max_amount": size})
-    return BankRule(name=name, when=when, account=account, vendor=vendor or txn.counterparty)
-
-
-def _bank_line(line: OpenLine) -> BankLine:
-    txn = line.txn
-    return BankLine(id=line.id, date=txn.date, amount=txn.amount, currency=txn.currency,
-                    description=txn.text, counterparty=txn.counterparty, end_to_end_id=None)
-
-
-def _exact_rules(chosen: dict[int, BankRule], lines: list[OpenLine]) -> list[BankRule]:
-    """The rules of ``chosen`` that select their own line and no line meant otherwise.
-
-    Reconcile applies the first rule that holds, so longer texts go first; a rule
-    that would also catch another line with a different account (or one left to
-    review) is dropped, and its line waits for review. Reconcile tries every rule
-    on every line nothing matched, so a run costs lines x rules condition checks.
-    """
-    kept = dict(chosen)
-    while True:
-        ordered = sorted(kept.items(), key=lambda kv: -len(kv[1].when.description_contains[0]))
-        rules = [r for _, r in ordered]
-        owner = {id(r): line_id for line_id, r in ordered}
-        by_size: dict[Decimal | None, list[BankRule]] = defaultdict(list)
-        for r in rules:  # an exact rule holds only for lines of its amount
-            by_size[r.when.min_amount].append(r)
-        wrong = set()
-        for line in lines:
-            size = Decimal(format_minor(abs(line.txn.amount), line.txn.currency))
-            rule = rule_for(by_size.get(size, ()), _bank_line(line))
-            if rule is None:
-                continue
-            mine = kept.get(line.id)
-            if mine is None or mine.account != rule.account:
-                wrong.add(owner[id(rule)])
-        if not wrong:
-            return rules
-        for line_id in wrong:
-            del kept[line_id]
+def _coding_rule(line: OpenLine, account: str, vendor: str | None, name: str) -> BankRule:
+    """The bank rule that codes ``line``: its account, and the vendor or counterparty as party."""
+    return BankRule(name=name, account=account, vendor=vendor or line.txn.counterparty)
 
 
 def apply(ledger: Ledger, *, threshold: float = versions.DEFAULT_THRESHOLD,
@@ -161,9 +115,9 @@ def apply(ledger: Ledger, *, threshold: float = versions.DEFAULT_THRESHOLD,
           progress: Callable[[int], None] | None = None) -> ApplyResult:
     """Code every open line whose best suggestion reaches ``threshold``; the rest wait.
 
-    Runs reconcile on each bank account concerned with one exact rule per line to
-    code; matches reconcile finds come first, as in any run, and its automatic
-    matches follow ``reconcile_threshold``.
+    Runs reconcile on each bank account concerned first, so matches come first and
+    are accepted from ``reconcile_threshold``; then books each sure line still
+    open by a bank rule of its own (``book_lines``), which touches no other line.
     """
     if not 0 < threshold <= 1:
         raise CategorizeError(f"threshold {threshold} is not a probability in (0, 1]")
@@ -174,14 +128,18 @@ def apply(ledger: Ledger, *, threshold: float = versions.DEFAULT_THRESHOLD,
         by_bank[item.line.bank_account].append(item)
     coded = matched = 0
     for bank, items in sorted(by_bank.items()):
+        run(ledger, account=bank, auto_threshold=reconcile_threshold)
+        with ledger.engine.connect() as conn:  # what the run left open, as book_lines takes it
+            still = {ln.id for ln in open_lines(conn, ledger, bank_account=bank)
+                     if ln.txn.currency == ledger.entity.functional_currency}
         chosen = {}
         for item in items:
-            if item.sure(threshold) and item.suggestions[0].account in active:
+            if item.line.id in still and item.sure(threshold) and \
+                    item.suggestions[0].account in active:
                 best = item.suggestions[0]
                 name = f"categorize v{stored.version}: {best.source} {best.confidence:.0%}"
-                chosen[item.line.id] = _exact_rule(item.line, best.account, best.vendor, name)
-        rules = _exact_rules(chosen, [i.line for i in items])
-        run(ledger, account=bank, auto_threshold=reconcile_threshold, rules=rules)
+                chosen[item.line.id] = _coding_rule(item.line, best.account, best.vendor, name)
+        book_lines(ledger, chosen, account=bank)
         done_coded, done_matched = _outcome(ledger, [i.line.id for i in items])
         coded += done_coded
         matched += done_matched
@@ -236,14 +194,10 @@ def code_line(ledger: Ledger, line_id: int, account: str) -> bool:
     if earlier is not None:
         undo(ledger, earlier.id)
     with ledger.engine.connect() as conn:
-        [line] = open_lines(conn, ledger, line_ids=[line_id])
-        others = open_lines(conn, ledger, bank_account=line.bank_account)
-    rule = _exact_rule(line, account, None, f"categorize: coded by hand to {account}")
-    rules = _exact_rules({line_id: rule}, others)
-    if not rules:
-        twin = next(o.id for o in others if o.id != line_id and rule.when.holds(_bank_line(o)))
-        raise CategorizeError(f"bank line {line_id} looks exactly like open line {twin} (same "
-                              "text, counterparty and amount): a bank rule cannot code one "
-                              f"without the other; {account} is remembered for the merchant")
-    run(ledger, account=line.bank_account, auto_threshold=100, rules=rules)
-    return _outcome(ledger, [line_id])[0] == 1
+        found = open_lines(conn, ledger, line_ids=[line_id])
+    if not found:
+        raise CategorizeError(f"bank line {line_id} is not open (reconciled otherwise, or "
+                              f"pending); {account} is remembered for the merchant")
+    [line] = found
+    rule = _coding_rule(line, account, None, f"categorize: coded by hand to {account}")
+    return book_lines(ledger, {line_id: rule}, account=line.bank_account).by_rule == 1
