@@ -1,6 +1,7 @@
 """The ``ledgerbridge`` command line: one module per area, joined here."""
 
 from ledgerbridge.cli.anomalies import anomalies_app
+from ledgerbridge.cli.authorize import connections_authorize
 from ledgerbridge.cli.bank import bank_app
 from ledgerbridge.cli.categorize import categorize_app
 from ledgerbridge.cli.documents import documents_app
@@ -23,6 +24,7 @@ app.command()(audit)
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(pilot_app, name="pilot")
 app.add_typer(connections_app, name="connections")
+connections_app.command("authorize")(connections_authorize)
 app.add_typer(sync_app, name="sync")
 app.add_typer(mapping_app, name="mapping")
 app.add_typer(bank_app, name="bank")

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 import os
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -53,6 +55,8 @@ __all__ = [
     "TokenStore",
     "Tokens",
     "authorization_url",
+    "code_challenge",
+    "code_verifier",
     "exchange_code",
 ]
 
@@ -130,13 +134,31 @@ class OAuthEndpoint:
         return httpx.BasicAuth(self.client_id, self.client_secret)
 
 
-def authorization_url(endpoint: OAuthEndpoint, scope: str, state: str) -> str:
-    """Where to send the user to grant access (the code comes back to ``redirect_uri``)."""
+def authorization_url(endpoint: OAuthEndpoint, scope: str, state: str, *,
+                      challenge: str | None = None) -> str:
+    """Where to send the user to grant access (the code comes back to ``redirect_uri``).
+
+    ``challenge`` (from :func:`code_challenge`) asks for PKCE: the code is then
+    exchanged only together with its verifier.
+    """
     if endpoint.authorize_url is None or endpoint.redirect_uri is None:
         raise FatalError("the endpoint has no authorize_url or redirect_uri")
-    query = urlencode({"client_id": endpoint.client_id, "response_type": "code",
-                       "scope": scope, "redirect_uri": endpoint.redirect_uri, "state": state})
-    return f"{endpoint.authorize_url}?{query}"
+    query = {"client_id": endpoint.client_id, "response_type": "code",
+             "scope": scope, "redirect_uri": endpoint.redirect_uri, "state": state}
+    if challenge is not None:
+        query |= {"code_challenge": challenge, "code_challenge_method": "S256"}
+    return f"{endpoint.authorize_url}?{urlencode(query)}"
+
+
+def code_verifier() -> str:
+    """A fresh PKCE code verifier (RFC 7636: 43 to 128 unreserved characters)."""
+    return secrets.token_urlsafe(64)
+
+
+def code_challenge(verifier: str) -> str:
+    """The S256 PKCE challenge of ``verifier``: unpadded base64url of its SHA-256."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def _fernet(engine: Engine) -> Fernet:
@@ -340,12 +362,17 @@ def _grant(http: httpx.Client, endpoint: OAuthEndpoint, connection: str, now: dt
 
 
 def exchange_code(engine: Engine, connection: str, endpoint: OAuthEndpoint, code: str, *,
-                  http: httpx.Client | None = None) -> Tokens:
-    """Trade an authorization code for tokens and store them for ``connection``."""
+                  http: httpx.Client | None = None, verifier: str | None = None) -> Tokens:
+    """Trade an authorization code for tokens and store them for ``connection``.
+
+    ``verifier`` is the PKCE code verifier when the authorization asked with a challenge.
+    """
     store = TokenStore(engine, connection)
     form = {"grant_type": "authorization_code", "code": code}
     if endpoint.redirect_uri:
         form["redirect_uri"] = endpoint.redirect_uri
+    if verifier is not None:
+        form["code_verifier"] = verifier
     client = http or httpx.Client(timeout=30)
     try:
         with store.locked() as conn:

@@ -17,7 +17,8 @@ def test_exports():
                                   "QuickBooksSettings"]
     assert sorted(oauth.__all__) == sorted([
         "TOKENS_SECRET", "OAuthConnector", "OAuthEndpoint", "OAuthSession", "OAuthSettings",
-        "TokenStore", "Tokens", "authorization_url", "exchange_code"])
+        "TokenStore", "Tokens", "authorization_url", "code_challenge", "code_verifier",
+        "exchange_code"])
     cls = quickbooks.QuickBooksConnector
     assert [s.name for s in cls.streams] == ["invoices", "payments", "credit_memos", "bills",
                                              "bill_payments", "customers", "vendors",

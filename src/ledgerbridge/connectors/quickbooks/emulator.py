@@ -1,7 +1,10 @@
 """A local QuickBooks Online company speaking the v3 JSON API, for tests and the sandbox.
 
-API routes: ``POST /oauth2/v1/tokens/bearer`` (authorization_code and refresh_token
-grants, HTTP Basic client credentials, refresh tokens rotated on every use);
+API routes: ``GET /connect/oauth2`` (the consent page: redirects 302 to the
+``redirect_uri`` with ``code``, ``state`` and ``realmId``, as a user's "Connect"
+does); ``POST /oauth2/v1/tokens/bearer`` (authorization_code grants, checked
+against the consent's ``redirect_uri`` and PKCE challenge, and refresh_token grants,
+HTTP Basic client credentials, refresh tokens rotated on every use);
 ``/v3/company/{realm}/query`` (GET ``?query=`` or POST text), ``/cdc``, read by id,
 and create/update of the entities in :data:`ENTITIES` with SyncToken concurrency and
 ``requestid`` idempotency. Errors are Intuit ``Fault`` bodies; throttling is 429.
@@ -17,20 +20,24 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import httpx
 from fastapi import FastAPI, Header, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
+from ledgerbridge.connectors import oauth
 from ledgerbridge.connectors.quickbooks.company import ENTITIES, Company, QboFault, stamp
 from ledgerbridge.connectors.quickbooks.wire import dumps, loads, sign
 from ledgerbridge.sandbox.emulators import SandboxOptions
 
-__all__ = ["CLIENT_ID", "REALM_ID", "create_emulator", "sandbox_app"]
+__all__ = ["CLIENT_ID", "REALM_ID", "SCOPE", "create_emulator", "sandbox_app"]
 
 CLIENT_ID = "ABsandboxClientId"
 REALM_ID = "9130357000000001"
+SCOPE = "com.intuit.quickbooks.accounting"
 _BY_PATH = {name.lower(): name for name in ENTITIES}
 
 
@@ -48,16 +55,20 @@ def _json(body: Any, status: int = 200) -> Response:
 
 
 def create_emulator(options: SandboxOptions, *, realm_id: str = REALM_ID,
-                    write_timeout: float = 2.0, per_minute: int | None = None) -> FastAPI:
+                    write_timeout: float = 2.0, per_minute: int | None = None,
+                    code_seconds: float = 300) -> FastAPI:
     """The emulator app; ``app.state.company`` is the company behind it.
 
     ``per_minute`` limits API calls per rolling minute as Intuit does (429 with
-    fault 3001 beyond it); None: no limit.
+    fault 3001 beyond it); None: no limit. A code from the consent page expires
+    after ``code_seconds``.
     """
     company = Company(realm_id, CLIENT_ID, options.api_key, options.webhook_secret,
                       per_minute=per_minute)
     app = FastAPI(title="QuickBooks Online emulator")
     app.state.company = company
+    consents: dict[str, tuple[str, str | None, float]] = {}
+    """Code -> (redirect_uri, PKCE challenge, expiry) of each consent given on the page."""
 
     @app.exception_handler(QboFault)
     async def _fault(_request: Request, exc: QboFault) -> Response:
@@ -92,6 +103,22 @@ def create_emulator(options: SandboxOptions, *, realm_id: str = REALM_ID,
                                "statusCode=429", "The request limit was reached.  Try again "
                                "later", "SERVICE")
 
+    @app.get("/connect/oauth2")
+    async def consent(client_id: str, redirect_uri: str, state: str, scope: str,
+                      response_type: str = "code", code_challenge: str | None = None,
+                      code_challenge_method: str = "S256") -> Response:
+        if client_id != company.client_id:
+            return _json({"error": "invalid_client", "error_description":
+                          f"unknown client_id {client_id}"}, 400)
+        if response_type != "code" or SCOPE not in scope.split() or (
+                code_challenge is not None and code_challenge_method != "S256"):
+            return _json({"error": "invalid_request", "error_description":
+                          f"need response_type=code and scope {SCOPE}"}, 400)
+        code = company.issue_code()
+        consents[code] = (redirect_uri, code_challenge, time.monotonic() + code_seconds)
+        query = urlencode({"code": code, "state": state, "realmId": realm_id})
+        return RedirectResponse(f"{redirect_uri}?{query}", status_code=302)
+
     @app.post("/oauth2/v1/tokens/bearer")
     async def token(request: Request) -> Response:
         form = {k: str(v) for k, v in (await request.form()).items()}
@@ -99,6 +126,14 @@ def create_emulator(options: SandboxOptions, *, realm_id: str = REALM_ID,
         expected = next(auth.auth_flow(httpx.Request("POST", "/"))).headers["authorization"]
         if request.headers.get("authorization") != expected:
             return _json({"error": "invalid_client"}, 401)
+        if form.get("grant_type") == "authorization_code" and form.get("code") in consents:
+            redirect_uri, challenge, expiry = consents.pop(form["code"])
+            verifier = form.get("code_verifier")
+            proven = challenge is None or (verifier is not None
+                                           and oauth.code_challenge(verifier) == challenge)
+            if time.monotonic() > expiry or form.get("redirect_uri") != redirect_uri or not proven:
+                company.codes.discard(form["code"])  # a code is tried once
+                return _json({"error": "invalid_grant"}, 400)
         return _json(company.grant(form))
 
     @app.api_route("/v3/company/{realm}/query", methods=["GET", "POST"])

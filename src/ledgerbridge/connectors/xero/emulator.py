@@ -1,7 +1,10 @@
 """A local Xero for tests and the sandbox: identity, connections and the Accounting API.
 
-Over real HTTP: ``GET /identity/connect/authorize`` (redirects with a code),
-``POST /connect/token`` (authorization_code and rotating refresh_token grants),
+Over real HTTP: ``GET /identity/connect/authorize`` (the consent page: redirects
+to ``redirect_uri`` with ``code`` and ``state``; an S256 ``code_challenge`` is kept
+for the exchange), ``POST /connect/token`` (authorization_code grants, checked
+against the consent's PKCE challenge and, when sent, its ``redirect_uri``, and
+rotating refresh_token grants),
 ``GET /connections``; and under ``/api.xro/2.0``: ``Invoices``, ``Contacts``,
 ``Payments``, ``CreditNotes``, ``ManualJournals``, ``BankTransactions``,
 ``Accounts`` and ``TaxRates`` with ``xero-tenant-id``, ``If-Modified-Since``,
@@ -34,6 +37,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
+from ledgerbridge.connectors import oauth
 from ledgerbridge.connectors.xero.identity import Identity
 from ledgerbridge.connectors.xero.limits import RateLimits
 from ledgerbridge.connectors.xero.org import COLLECTIONS, Obj, Organisation, XeroError
@@ -79,6 +83,8 @@ class XeroEmulator:
         self._idempotent: dict[tuple[str, str], tuple[int, bytes]] = {}
         self._pending: list[Obj] = []
         self._sequence = 0
+        self.consents: dict[str, tuple[str, str | None]] = {}
+        """Code -> (redirect_uri, PKCE challenge) of each consent given on the page."""
         self.lock = threading.RLock()
         """Held while records change (API writes and test controls alike)."""
         self._http = httpx.Client(timeout=30.0)
@@ -216,8 +222,17 @@ def create_emulator(options: SandboxOptions, tenants: tuple[Organisation, ...] |
         return _answer(exc.body, exc.status, exc.headers)
 
     @app.get("/identity/connect/authorize", include_in_schema=False)
-    def authorize(client_id: str, redirect_uri: str, state: str = "") -> Response:
+    def authorize(client_id: str, redirect_uri: str, state: str = "", scope: str = "",
+                  response_type: str = "code", code_challenge: str | None = None,
+                  code_challenge_method: str = "S256") -> Response:
+        if response_type != "code" or (code_challenge is not None
+                                       and code_challenge_method != "S256"):
+            raise XeroError(400, {"error": "unsupported_response_type"})
+        if "offline_access" not in scope.split():
+            raise XeroError(400, {"error": "invalid_scope",
+                                  "error_description": "ask for offline_access"})
         code = xero.identity.authorize(client_id)
+        xero.consents[code] = (redirect_uri, code_challenge)
         return RedirectResponse(f"{redirect_uri}?{urlencode({'code': code, 'state': state})}")
 
     @app.post("/connect/token", include_in_schema=False)
@@ -227,7 +242,16 @@ def create_emulator(options: SandboxOptions, tenants: tuple[Organisation, ...] |
         client_id, client_secret = form.get("client_id", ""), form.get("client_secret", "")
         if scheme.lower() == "basic":
             client_id, _, client_secret = base64.b64decode(credential).decode().partition(":")
-        return _answer(xero.identity.token(form, client_id, client_secret))
+        consent = xero.consents.get(form.get("code", ""))
+        if form.get("grant_type") == "authorization_code" and consent is not None:
+            redirect_uri, challenge = consent
+            verifier = form.get("code_verifier")
+            if form.get("redirect_uri", redirect_uri) != redirect_uri or (challenge and (
+                    verifier is None or oauth.code_challenge(verifier) != challenge)):
+                raise XeroError(400, {"error": "invalid_grant"})
+        answer = xero.identity.token(form, client_id, client_secret)
+        xero.consents.pop(form.get("code", ""), None)
+        return _answer(answer)
 
     @app.get("/connections", include_in_schema=False)
     @app.get("/Connections", include_in_schema=False)  # Xero's paths ignore case
