@@ -14,7 +14,7 @@ from ledgerbridge.cli.receipts import receipts_app
 from ledgerbridge.cli.reconcile import reconcile_app
 from ledgerbridge.cli.sandbox import sandbox_app
 from ledgerbridge.cli.sync import audit, connections_app, serve, sync_app, worker
-from ledgerbridge.cli.targets import accounts_map
+from ledgerbridge.cli.targets import accounts_map, targets_app
 from ledgerbridge.cli.unified import unified_app
 from ledgerbridge.cli.users import users_app
 
@@ -38,6 +38,7 @@ app.command("forecast")(forecast_command)
 app.command("audit-data")(audit_data)
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(unified_app, name="unified")
+app.add_typer(targets_app, name="targets")
 accounts_app.command("map")(accounts_map)
 
 __all__ = ["app"]

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from ledgerbridge.ledger import Account
 from ledgerbridge.mapping._posting import LABELS, PostingRules
-from ledgerbridge.mapping._schema import ROLES
+from ledgerbridge.mapping._schema import ROLES, TargetConfig
 
 __all__ = ["render_docs"]
 
@@ -195,10 +195,33 @@ def render_docs(rules: PostingRules, chart: Iterable[Account] = ()) -> str:
              + "." if deals.invoice else "Won deals are not invoiced."),
             f"Changed after invoicing: **{deals.on_change}**; re-opened or lost after "
             f"invoicing: **{deals.on_reopen}**."]
+    out += _targets_section(config.targets, names)
     if config.writeback:
         out += ["", "## Write-back", "", "| When | Connection | Command |", "| --- | --- | --- |"]
         out += [f"| {w.on} | {w.connection} | {w.command} |" for w in config.writeback]
     return "\n".join(out) + "\n"
+
+
+def _targets_section(targets: dict[str, TargetConfig], names: dict[str, str]) -> list[str]:
+    """The ``targets:`` section: how each accounting package receives the ledger."""
+    out = ["", "## Push targets", "",
+           "Processor activity (whatever posts to the clearing account) is pushed to each "
+           "accounting package connection listed here: `detail` one journal per entry, "
+           "`daily` one per day, `payout` one per processor payout, totals per account "
+           "through the account map. The ledger keeps every entry; switching modes pushes "
+           "nothing twice (`ledgerbridge targets push CONNECTION`)."]
+    if not targets:
+        return [*out, "", "No targets: nothing is pushed."]
+    for name, target in targets.items():
+        out += ["", f"### {_cell(name)}: {target.summary}", "",
+                "| Our account | Their account |", "| --- | --- |"]
+        out += [f"| {_cell(_account(code, names))} | {_cell(theirs)} |"
+                for code, theirs in target.accounts.items()]
+        if target.tax_codes:
+            out += ["", "| Our tax code | Their tax code |", "| --- | --- |"]
+            out += [f"| {_cell(ours)} | {_cell(theirs)} |"
+                    for ours, theirs in target.tax_codes.items()]
+    return out
 
 
 def _field_table(rules: PostingRules, kind: str) -> list[str]:

@@ -30,6 +30,7 @@ __all__ = [
     "MappingConfig",
     "MappingError",
     "Rule",
+    "TargetConfig",
     "Writeback",
     "check_chart",
     "default_text",
@@ -285,6 +286,22 @@ class DealPolicy(_Model):
         return self
 
 
+class TargetConfig(_Model):
+    """What is pushed to one accounting package connection, and into which of its accounts.
+
+    Attributes:
+        accounts: our account code -> the package's account (QuickBooks Id, Xero code).
+        tax_codes: our tax code or jurisdiction -> the package's tax code.
+        summary: ``detail`` pushes each processor entry as its own journal; ``daily``
+            one journal per day; ``payout`` one journal per processor payout.
+
+    """
+
+    accounts: dict[str, str] = Field(default_factory=dict)
+    tax_codes: dict[str, str] = Field(default_factory=dict)
+    summary: Literal["detail", "daily", "payout"] = "detail"
+
+
 class MappingConfig(_Model):
     """A whole mapping: the defaults with a connection's overrides merged in."""
 
@@ -301,6 +318,7 @@ class MappingConfig(_Model):
     fields: dict[str, dict[str, FieldSpec | str]] = Field(default_factory=dict)
     writeback: list[Writeback] = Field(default_factory=list)
     deals: DealPolicy = Field(default_factory=DealPolicy)
+    targets: dict[str, TargetConfig] = Field(default_factory=dict)
     _builtin_rules: int = PrivateAttr(default=0)
     _own_accounts: dict[str, str | None] = PrivateAttr(default_factory=dict)
 
@@ -460,4 +478,7 @@ def check_chart(config: MappingConfig, chart: Iterable[Account]) -> list[tuple[s
     for i, rule in enumerate(config.rules):
         for role, code in rule.accounts.items():
             check(f"{config.rule_label(i)}.accounts.{role}", code)
+    for name, target in config.targets.items():
+        for code in target.accounts:
+            check(f"targets.{name}.accounts.{code}", code)
     return problems

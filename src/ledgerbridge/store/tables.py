@@ -646,3 +646,30 @@ contact_aliases = Table(
     Column("value", String(320), nullable=False),
     UniqueConstraint("entity_id", "kind", "value", name="uq_contact_aliases_value"),
 )
+
+# -- push targets (summary and detail journals pushed to accounting packages) -------------
+
+target_pushes = Table(
+    "target_pushes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entity_id", ForeignKey("entities.id"), nullable=False),
+    Column("connection", String(64), nullable=False),  # the target connection's name
+    Column("mode", String(8), nullable=False),  # detail | daily | payout
+    Column("group_key", String(255), nullable=False),  # entry id, day or payout id
+    Column("date", Date, nullable=False),
+    Column("memo", Text, nullable=False),
+    Column("status", String(8), nullable=False),  # pending | pushed | empty
+    Column("package_id", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("pushed_at", DateTime(timezone=True)),
+    Index("ix_target_pushes_group", "connection", "mode", "group_key"),
+)
+
+target_push_entries = Table(
+    "target_push_entries",
+    metadata,
+    Column("connection", String(64), primary_key=True),
+    Column("entry_id", ForeignKey("journal_entries.id"), primary_key=True),
+    Column("push_id", ForeignKey("target_pushes.id"), nullable=False, index=True),
+)

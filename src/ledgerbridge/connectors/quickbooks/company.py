@@ -20,7 +20,7 @@ from typing import Any
 __all__ = ["ENTITIES", "Company", "QboFault", "Query", "parse_query", "stamp"]
 
 ENTITIES = ("Account", "Customer", "Vendor", "Item", "Invoice", "Payment", "Bill",
-            "BillPayment", "JournalEntry", "CreditMemo")
+            "BillPayment", "JournalEntry", "CreditMemo", "TaxCode", "TaxRate")
 _MAX_RESULTS = 1000
 
 _QUERY = re.compile(

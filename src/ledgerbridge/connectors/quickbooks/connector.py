@@ -12,14 +12,15 @@ always its latest state. OAuth tokens live encrypted in the connection's secrets
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
 from functools import cached_property
 from typing import Any, ClassVar
 
 import httpx
 from pydantic import Field, SecretStr
 
-from ledgerbridge.connectors.account_map import PackageAccount
+from ledgerbridge.connectors.account_map import PackageAccount, PackageTaxRate
 from ledgerbridge.connectors.base import Page, RawEvent, Stream, WebhookRequest, WriteResult
 from ledgerbridge.connectors.oauth import (
     TOKENS_SECRET,
@@ -33,6 +34,7 @@ from ledgerbridge.connectors.quickbooks.normalize import NORMALIZED, documents_f
 from ledgerbridge.connectors.quickbooks.wire import dumps, loads, signature_matches
 from ledgerbridge.connectors.quickbooks.writer import Writer
 from ledgerbridge.documents import Document
+from ledgerbridge.money import Money
 from ledgerbridge.sync.errors import MalformedPayload, SignatureError
 
 __all__ = ["PRODUCTION", "SANDBOX", "QuickBooksConnector", "QuickBooksSettings"]
@@ -84,6 +86,8 @@ class QuickBooksConnector(OAuthConnector):
         Stream("changes", "cdc", "Id", _CURSOR_KEY, dt.timedelta(minutes=5)),
     )
     settings: QuickBooksSettings
+    journal_account: ClassVar[str] = "id"
+    """Which of a package account's fields a journal line names (QuickBooks: its Id)."""
 
     def endpoint(self) -> OAuthEndpoint:
         """The app's OAuth endpoint (for :func:`~ledgerbridge.connectors.oauth.exchange_code`)."""
@@ -200,6 +204,27 @@ class QuickBooksConnector(OAuthConnector):
                                _CLASSES.get(str(r.get("Classification")), "expense"),
                                _ROLES.get(str(r.get("AccountType"))), str(r.get("AccountType")))
                 for r in Writer(self.client).records("Account")]
+
+    def package_tax_rates(self) -> list[PackageTaxRate]:
+        """The company's active sales tax codes, each with the sum of its rates' percentages."""
+        writer = Writer(self.client)
+        rates = {str(r["Id"]): Decimal(str(r.get("RateValue") or 0))
+                 for r in writer.records("TaxRate")}
+        return [PackageTaxRate(str(c["Id"]), str(c.get("Name") or ""),
+                               sum((rates.get(str(d["TaxRateRef"]["value"]), Decimal(0))
+                                    for d in (c.get("SalesTaxRateList") or {})
+                                    .get("TaxRateDetail", ())), Decimal(0)))
+                for c in writer.records("TaxCode")]
+
+    def push_journal(self, reference: str, date: dt.date, memo: str,
+                     lines: Sequence[tuple[str, Money]]) -> WriteResult:
+        """One JournalEntry under ``reference`` (its DocNumber), once; debits are positive."""
+        return self.write("push_journal_entry", {
+            "external_id": reference, "date": date.isoformat(), "memo": memo,
+            "idempotency_key": f"push_journal:{reference}",
+            "lines": [{"account_id": account, "amount": str(abs(amount.decimal)),
+                       "posting": "Debit" if amount.minor > 0 else "Credit"}
+                      for account, amount in lines]})
 
 
 _CLASSES = {"Asset": "asset", "Liability": "liability", "Equity": "equity",

@@ -16,13 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import httpx
 from pydantic import AnyHttpUrl, SecretStr
 
-from ledgerbridge.connectors.account_map import PackageAccount
+from ledgerbridge.connectors.account_map import PackageAccount, PackageTaxRate
 from ledgerbridge.connectors.base import (
     Page,
     RawEvent,
@@ -43,6 +44,7 @@ from ledgerbridge.connectors.xero.signature import SIGNATURE_HEADER, valid
 from ledgerbridge.connectors.xero.wire import dumps, loads, parse_stamp
 from ledgerbridge.connectors.xero.writer import Writer
 from ledgerbridge.documents import Document
+from ledgerbridge.money import Money
 from ledgerbridge.sync.errors import FatalError, MalformedPayload, SignatureError
 
 __all__ = ["STREAMS", "XeroConnector", "XeroSettings"]
@@ -94,6 +96,8 @@ class XeroConnector(OAuthConnector):
     secret_fields = (*OAuthConnector.secret_fields, "webhook_key")
     streams = STREAMS
     settings: XeroSettings
+    journal_account = "code"
+    """Which of a package account's fields a journal line names (Xero: its code)."""
 
     def __init__(self, connection: str, settings: Settings) -> None:
         super().__init__(connection, settings)
@@ -226,6 +230,21 @@ class XeroConnector(OAuthConnector):
                                _CLASSES.get(str(r.get("Class")), "expense"), _role(r),
                                str(r.get("Type")))
                 for r in self.client.list("Accounts") if r.get("Status", "ACTIVE") == "ACTIVE"]
+
+    def package_tax_rates(self) -> list[PackageTaxRate]:
+        """The organisation's active tax rates (TaxType), with their effective rate."""
+        return [PackageTaxRate(str(r["TaxType"]), str(r.get("Name") or ""),
+                               Decimal(str(r.get("EffectiveRate") or 0)))
+                for r in self.client.list("TaxRates") if r.get("Status", "ACTIVE") == "ACTIVE"]
+
+    def push_journal(self, reference: str, date: dt.date, memo: str,
+                     lines: Sequence[tuple[str, Money]]) -> WriteResult:
+        """One posted ManualJournal tagged ``[ref reference]``, once; debits are positive."""
+        return self.write("push_manual_journal", {
+            "external_id": reference, "date": date.isoformat(), "narration": memo,
+            "idempotency_key": f"push_journal:{reference}",
+            "lines": [{"account": account, "amount": str(amount.decimal)}
+                      for account, amount in lines]})
 
 
 _CLASSES = {"ASSET": "asset", "LIABILITY": "liability", "EQUITY": "equity",
