@@ -13,7 +13,15 @@ from typing import Annotated
 
 import typer
 
-from ledgerbridge.cli.common import DbOption, EntityOption, console, fail, progress_bar
+from ledgerbridge.cli.common import (
+    DbOption,
+    EntityOption,
+    Format,
+    FormatOption,
+    console,
+    fail,
+    progress_bar,
+)
 from ledgerbridge.ledger import LedgerError
 from ledgerbridge.sandbox.emulators import EMULATED, SandboxOptions, emulator_app
 
@@ -63,14 +71,26 @@ def company(
         help="Write the documents here as JSON Lines.")] = None,
     connection: Annotated[str | None, typer.Option(
         help="Load them into this webhook connection (made if missing) and post them.")] = None,
+    emulators: Annotated[bool, typer.Option(
+        "--emulators", help="Seed the vendor emulators with the company and sync a "
+        "connection to each.")] = False,
+    systems: Annotated[str | None, typer.Option(
+        help="With --emulators: the systems, comma-separated (default: hubspot, stripe, "
+        "shopify, ramp, gusto and plaid).")] = None,
     db: DbOption = None,
     entity: EntityOption = "default",
+    fmt: FormatOption = Format.table,
 ) -> None:
-    """Generate a quarter of company activity; write it to a file and/or post it."""
+    """Generate a quarter of company activity; write it to a file, post it, or emulate it.
+
+    With ``--emulators`` the per-system summary is printed as ``--format`` says; the
+    trial balance follows it in a table.
+    """
     from ledgerbridge.sandbox.company import company_documents, company_jsonl
 
-    if out is None and connection is None:
-        raise fail("say where the company goes: --out FILE and/or --connection NAME")
+    if out is None and connection is None and not emulators:
+        raise fail("say where the company goes: --out FILE, --connection NAME and/or "
+                   "--emulators")
     try:
         documents = company_documents(seed, start.date())
     except ValueError as exc:
@@ -83,6 +103,41 @@ def company(
         console.print(f"Wrote {len(documents)} documents to {out}", highlight=False)
     if connection is not None:
         _post(documents, connection, db, entity)
+    if emulators:
+        chosen = None if systems is None else [s.strip() for s in systems.split(",")
+                                               if s.strip()]
+        _emulate(seed, start.date(), chosen, db, entity, fmt)
+
+
+def _emulate(seed: int, start: dt.date, systems: list[str] | None, db: str | None,
+             entity: str, fmt: Format) -> None:
+    """Run the company through the emulators; print the summary and the trial balance."""
+    from ledgerbridge.cli.common import open_ledger
+    from ledgerbridge.cli.ledger import emit
+    from ledgerbridge.ledger.reports import trial_balance
+    from ledgerbridge.report import to_table
+    from ledgerbridge.sandbox.company_emulators import (
+        SYSTEMS,
+        run_company_emulated,
+        summary_report,
+    )
+
+    ledger = open_ledger(db, entity)
+    try:
+        with progress_bar() as bar:
+            task = bar.add_task("starting the emulators")
+
+            def advance(step: str, done: int, total: int) -> None:
+                bar.update(task, description=step, completed=done, total=total)
+
+            runs = run_company_emulated(ledger, seed, start=start,
+                                        systems=SYSTEMS if systems is None else systems,
+                                        progress=advance)
+    except (LedgerError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    emit(summary_report(runs, seed), fmt, None)
+    if fmt is Format.table:
+        console.print(to_table(trial_balance(ledger)))
 
 
 def _post(documents: list[dict], connection: str, db: str | None, entity: str) -> None:

@@ -34,8 +34,10 @@ _START = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5
 class EmulatedShop:
     """In-memory shop state; every change returns the Shopify objects it touched."""
 
-    def __init__(self, seed: int = 0, currency: str = "USD") -> None:
+    def __init__(self, seed: int = 0, currency: str = "USD", *,
+                 start: dt.datetime = _START) -> None:
         self.currency = currency
+        self.start = start  # the clock before its first tick
         self.orders: dict[int, dict] = {}
         self.transactions: dict[int, list[dict]] = {}
         self.balance: list[dict] = []
@@ -52,7 +54,7 @@ class EmulatedShop:
     def now(self) -> str:
         """The shop's clock, one minute further on every call."""
         self._ticks += 1
-        return (_START + dt.timedelta(minutes=self._ticks)).isoformat()
+        return (self.start + dt.timedelta(minutes=self._ticks)).isoformat()
 
     def advance(self, days: int) -> None:
         """Move the clock on by whole days."""

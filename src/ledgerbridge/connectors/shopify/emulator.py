@@ -132,10 +132,14 @@ class _Pager:
 
 
 def create_emulator(options: SandboxOptions, *, bucket_size: int = 40, leak_rate: float = 2.0,
-                    clock: Callable[[], float] = time.monotonic) -> FastAPI:
-    """A Shopify emulator app for ``options`` (token = ``api_key``, webhook signing secret)."""
+                    clock: Callable[[], float] = time.monotonic,
+                    shop: EmulatedShop | None = None) -> FastAPI:
+    """A Shopify emulator app for ``options`` (token = ``api_key``, webhook signing secret).
+
+    ``shop`` is the shop's state when the caller made it (another start date ...).
+    """
     app = FastAPI(title="ledgerbridge Shopify emulator")
-    shop = EmulatedShop(seed=options.seed)
+    shop = shop or EmulatedShop(seed=options.seed)
     bucket = LeakyBucket(bucket_size, leak_rate, clock)
     deliveries: list[dict[str, Any]] = []
     lock = threading.Lock()
