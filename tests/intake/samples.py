@@ -39,3 +39,10 @@ def sample(name: str) -> bytes:
     if not path.is_file():
         pytest.skip(f"sample {path} is not available")
     return Path(path).read_bytes()
+
+
+def approve_and_post(store, document_id: int, rules, *, allow_duplicate: bool = False,
+                     **options) -> int:
+    """Approve a document as "clerk" and post it; the journal entry id."""
+    store.approve(document_id, "clerk", allow_duplicate=allow_duplicate)
+    return store.post(document_id, rules, by="clerk", **options)

@@ -16,7 +16,7 @@ from ledgerbridge.ledger import Ledger
 from ledgerbridge.ledger.chart import standard_chart
 from ledgerbridge.mapping import load_rules
 from ledgerbridge.store.tables import intake_documents
-from tests.intake.samples import sample
+from tests.intake.samples import approve_and_post, sample
 
 COMFORT = "factur-x/zugferd-comfort.xml"  # two VAT rates, 7 % and 19 %
 RULES = load_rules("accounts: {recoverable_tax: '2200'}\n")
@@ -50,7 +50,7 @@ def test_same_file_twice_is_one_document(eur_ledger):
 def test_posted_bill_balances_with_tax_per_rate(eur_ledger):
     store = IntakeStore(eur_ledger)
     doc = store.add(sample(COMFORT), "comfort.xml").document
-    entry_id = store.post(doc.id, RULES)
+    entry_id = approve_and_post(store, doc.id, RULES)
     entry = eur_ledger.entry(entry_id)
     lines = {(ln.account, ln.memo): ln.amount.minor for ln in entry.lines}
     assert sum(lines.values()) == 0
@@ -58,7 +58,7 @@ def test_posted_bill_balances_with_tax_per_rate(eur_ledger):
     assert lines[("2200", "Tax DE-S-19")] == 3762
     assert lines[("2010", "Payable")] == -52987
     assert sum(v for (account, _), v in lines.items() if account == "6900") == 47300
-    assert store.post(doc.id, RULES) == entry_id  # posting again changes nothing
+    assert store.post(doc.id, RULES, by="clerk") == entry_id  # posting again changes nothing
     posted = store.get(doc.id)
     assert (posted.status, posted.entry_id) == ("posted", entry_id)
 
@@ -66,7 +66,7 @@ def test_posted_bill_balances_with_tax_per_rate(eur_ledger):
 def test_credit_note_posts_the_reverse(eur_ledger):
     store = IntakeStore(eur_ledger)
     doc = store.add(sample("en16931/ubl/ubl-tc434-creditnote1.xml"), "cn.xml").document
-    entry = eur_ledger.entry(store.post(doc.id, RULES))
+    entry = eur_ledger.entry(approve_and_post(store, doc.id, RULES))
     payable = [ln.amount.minor for ln in entry.lines if ln.account == "2010"]
     assert payable == [10011]
     assert sum(ln.amount.minor for ln in entry.lines) == 0
@@ -81,7 +81,7 @@ def test_flagged_and_unreadable_documents_are_stored_but_never_posted(eur_ledger
     assert (unreadable.status, unreadable.media_type) == ("unreadable", "application/pdf")
     for doc in (flagged, unreadable):
         with pytest.raises(IntakeError, match="not posted"):
-            store.post(doc.id, RULES)
+            store.post(doc.id, RULES, by="clerk")
     assert store.get(flagged.id).entry_id is None
 
 
@@ -89,8 +89,8 @@ def test_foreign_currency_bill_needs_a_rate(eur_ledger):
     store = IntakeStore(eur_ledger)
     doc = store.add(sample("en16931/ubl/ubl-tc434-example7.xml"), "sek.xml").document
     with pytest.raises(Exception, match="exchange_rate"):
-        store.post(doc.id, RULES)
-    assert store.get(doc.id).status == "ready"
+        approve_and_post(store, doc.id, RULES)
+    assert store.get(doc.id).status == "approved"
 
 
 def test_cli_add_list_show_post_and_watch(eur_ledger, db_url, tmp_path):
@@ -129,13 +129,14 @@ def test_the_same_invoice_in_another_file_is_flagged_as_a_duplicate(eur_ledger):
     assert [f.rule for f in pdf.findings] == ["LB-03"]
     assert f"already document {xml.id} (F20260023.xml, ready)" in pdf.findings[0].message
     with pytest.raises(IntakeError, match="LB-03"):
-        store.post(pdf.id, RULES)
+        store.approve(pdf.id, "clerk")
     # A supplier that reuses a number (the negative-amount BIS 3 sample does) can be posted.
     positive = store.add(sample("en16931/ubl/BIS3_Invoice_positive.XML"), "p.xml").document
     negative = store.add(sample("en16931/ubl/BIS3_Invoice_negativ.XML"), "n.xml").document
     assert [f.rule for f in negative.findings] == ["LB-03"]
-    first = store.post(positive.id, RULES, exchange_rate=Decimal("0.134"))
-    second = store.post(negative.id, RULES, exchange_rate=Decimal("0.134"), allow_duplicate=True)
+    first = approve_and_post(store, positive.id, RULES, exchange_rate=Decimal("0.134"))
+    second = approve_and_post(store, negative.id, RULES, exchange_rate=Decimal("0.134"),
+                              allow_duplicate=True)
     total = sum(ln.amount.minor for e in (first, second) for ln in eur_ledger.entry(e).lines
                 if ln.account == "2010")
     assert total == 0

@@ -15,6 +15,7 @@ from ledgerbridge.ledger import Ledger
 from ledgerbridge.ledger.chart import standard_chart
 from ledgerbridge.mapping import load_rules
 from ledgerbridge.sandbox.invoice_pdfs import invoice_pdf, random_invoices
+from tests.intake.samples import approve_and_post
 
 RULES = load_rules("accounts: {recoverable_tax: '2200'}\n")
 runner = CliRunner()
@@ -37,7 +38,7 @@ def test_a_text_pdf_is_read_checked_and_posted(store):
     assert (doc.status, doc.format, doc.number) == ("ready", "pdf-text", spec.number)
     assert doc.bill.total.decimal == spec.total
     assert json.loads(doc.fields)["vendor_tax_id"]["value"] == spec.vendor_tax_id
-    entry_id = store.post(doc.id, RULES)
+    entry_id = approve_and_post(store, doc.id, RULES)
     lines = store.ledger.entry(entry_id).lines
     assert sum(line.amount.minor for line in lines if line.amount.minor > 0) == int(
         spec.total * 100)
@@ -80,7 +81,7 @@ def test_corrections_are_checked_and_posted_documents_refused(store):
         store.correct(doc.id, {"issue_date": "yesterday"})
     with pytest.raises(IntakeError, match="no field 'colour'"):
         store.correct(doc.id, {"colour": "red"})
-    store.post(doc.id, RULES)
+    approve_and_post(store, doc.id, RULES)
     with pytest.raises(IntakeError, match="is posted"):
         store.correct(doc.id, {"number": "X"})
 

@@ -6,6 +6,7 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import Engine, text
 
 from ledgerbridge.api.audit import audit_router
+from ledgerbridge.api.documents import documents_api
 from ledgerbridge.api.unified import install_unified_api
 from ledgerbridge.api.webhooks import webhook_router
 from ledgerbridge.web import Auth, dashboard_app
@@ -24,6 +25,7 @@ def create_app(engine: Engine) -> FastAPI:
     auth = Auth(engine)
     app.include_router(webhook_router(engine))
     app.include_router(audit_router(engine), dependencies=[Depends(auth.api_user)])
+    app.include_router(documents_api(engine, auth))
     install_unified_api(app, engine, auth)
 
     @app.get("/health", tags=["health"])

@@ -27,8 +27,9 @@ from ledgerbridge.intake.extract import (
 
 __all__ = ["Assessment", "Status", "assess", "media_type"]
 
-Status = Literal["unreadable", "flagged", "ready", "posted"]
-"""unreadable: not an e-invoice we read; flagged: breaks a rule; ready: can be posted."""
+Status = Literal["unreadable", "flagged", "ready", "approved", "posted"]
+"""unreadable: not an e-invoice we read; flagged: breaks a rule; ready: a coded draft
+waiting for approval; approved: someone approved it for posting; posted: in the ledger."""
 
 READ_RULE = "READ"
 """The rule id of a file that could not be read as an e-invoice."""

@@ -410,6 +410,14 @@ intake_documents = Table(
     # the user's corrections, which win over what was read.
     Column("fields", Text),
     Column("corrections", Text, nullable=False, server_default="{}"),
+    # Coding and approval: the vendor's canonical contact (contacts.id), each line's
+    # account with where it came from (JSON), who approved and who posted, and when.
+    Column("contact_id", Integer),
+    Column("coding", Text),
+    Column("approved_by", String(64)),
+    Column("approved_at", DateTime(timezone=True)),
+    Column("posted_by", String(64)),
+    Column("posted_at", DateTime(timezone=True)),
     UniqueConstraint("entity_id", "sha256"),
     Index("ix_intake_documents_entity_status", "entity_id", "status"),
 )

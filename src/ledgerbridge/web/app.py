@@ -19,6 +19,7 @@ from ledgerbridge.web.routes.anomalies import anomalies_router
 from ledgerbridge.web.routes.audit import audit_pages
 from ledgerbridge.web.routes.categorize import categorize_router
 from ledgerbridge.web.routes.connections import connections_router
+from ledgerbridge.web.routes.documents import documents_router
 from ledgerbridge.web.routes.exceptions import exceptions_router
 from ledgerbridge.web.routes.forecast import forecast_router
 from ledgerbridge.web.routes.kpis import kpis_router
@@ -51,7 +52,8 @@ def dashboard_app(engine: Engine, *, auth: Auth | None = None,
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (login_router, connections_router, exceptions_router, reconcile_router,
                    reports_router, audit_pages, kpis_router, users_router,
-                   anomalies_router, forecast_router, quality_router, categorize_router):
+                   anomalies_router, forecast_router, quality_router, categorize_router,
+                   documents_router):
         app.include_router(router(board))
 
     @app.middleware("http")
