@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, bindparam, select
 
 from ledgerbridge.documents import Document, Payment
+from ledgerbridge.intelligence.anomalies import screen_new_documents
 from ledgerbridge.ledger import Entry, Ledger
 from ledgerbridge.ledger.book import PostingBatch
 from ledgerbridge.ledger.posting import PreparedLine
@@ -236,6 +237,12 @@ class NewObjects:
              h.item.digest, h.item.document.model_dump_json(),
              "voided" if _voids(h.item.document) else "current", h.inbox_id, entry_ids.get(doc_id))
             for doc_id, h in zip(doc_ids, held, strict=True)])
+        by_entity: dict[int, list[Document]] = {}
+        for h in held:
+            entity_id = self._events[h.inbox_id][0].ledger.entity.id
+            by_entity.setdefault(entity_id, []).append(h.item.document)
+        for entity_id, batch in by_entity.items():  # as apply_document does, one by one
+            screen_new_documents(self.conn, entity_id, batch)
         self._stored.update(keys)
         return [k for h in held for k in woken_keys(h.item.key[0], h.item.document)]
 

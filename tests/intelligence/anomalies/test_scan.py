@@ -61,13 +61,23 @@ def test_screening_a_document_indexes_it_and_flags_what_involves_it(ledger):
 
 
 def test_the_sync_engine_screens_what_it_applies_one_by_one(ledger, erp):
-    # New objects may be applied in bulk; a new version goes through apply_document.
+    # A new version goes through apply_document.
     for external_id in ("b-1", "b-2"):
         deliver(ledger, erp, bill(external_id, amount="1100.00"))
         deliver(ledger, erp, {**bill(external_id), "source": {
             "connection": "erp", "object_type": "bill", "external_id": external_id,
             "version": "2"}})
         work(ledger)
+    (flag,) = flags(ledger)
+    assert flag.kind == FlagKind.DUPLICATE_BILL
+    assert set(flag.records) == {"bill:erp/b-1", "bill:erp/b-2"}
+
+
+def test_the_sync_engine_screens_new_bills_applied_in_bulk(ledger, erp):
+    deliver(ledger, erp, bill("b-1"))
+    deliver(ledger, erp, bill("b-2", day="2026-03-05"))
+    deliver(ledger, erp, invoice())
+    work(ledger)
     (flag,) = flags(ledger)
     assert flag.kind == FlagKind.DUPLICATE_BILL
     assert set(flag.records) == {"bill:erp/b-1", "bill:erp/b-2"}

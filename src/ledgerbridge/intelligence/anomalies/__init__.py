@@ -9,6 +9,7 @@ from ledgerbridge.intelligence.anomalies.screen import (
     detect,
     scan,
     screen_document,
+    screen_new_documents,
 )
 from ledgerbridge.intelligence.anomalies.store import FlagStatus, SavedFlag, dismiss, list_flags
 
@@ -29,5 +30,6 @@ __all__ = [
     "list_flags",
     "scan",
     "screen_document",
+    "screen_new_documents",
     "vendor_key",
 ]

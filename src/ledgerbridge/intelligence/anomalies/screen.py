@@ -42,7 +42,7 @@ from ledgerbridge.ledger import Ledger
 from ledgerbridge.store.tables import anomaly_outflows
 
 __all__ = ["HIGH_SCORE", "ScanResult", "check", "detect", "outflow_checks", "scan",
-           "screen_document"]
+           "screen_document", "screen_new_documents"]
 
 HIGH_SCORE = 0.8
 """Flags from this score hold a payment run until someone dismisses them."""
@@ -108,8 +108,28 @@ def screen_document(conn: Connection, entity_id: int, document: Document,
     conn.execute(delete(anomaly_outflows).where(anomaly_outflows.c.entity_id == entity_id,
                                                 anomaly_outflows.c.key == key))
     found = None if getattr(document, "status", None) in _VOID else outflow_of(document)
-    if found is None:
-        return []
+    return [] if found is None else _screen(conn, entity_id, found, key, limits)
+
+
+def screen_new_documents(conn: Connection, entity_id: int, batch: Iterable[Document],
+                         limits: Thresholds = DEFAULTS) -> list[Flag]:
+    """``screen_document`` for documents stored for the first time (nothing to replace).
+
+    Only outflows cost a query, so a run of incoming charges is not slowed down.
+    """
+    flags: list[Flag] = []
+    for document in batch:
+        if document.type not in SCREENED_TYPES or getattr(document, "status", None) in _VOID:
+            continue
+        found = outflow_of(document)
+        if found is not None:
+            flags += _screen(conn, entity_id, found, document_key(document), limits)
+    return flags
+
+
+def _screen(conn: Connection, entity_id: int, found: Outflow, key: str,
+            limits: Thresholds) -> list[Flag]:
+    """Index an outflow, check it against its neighbours, save the flags naming it."""
     conn.execute(insert(anomaly_outflows), [_row(entity_id, found)])
     window = dt.timedelta(days=limits.window_days)
     nearby = conn.execute(select(anomaly_outflows).where(
