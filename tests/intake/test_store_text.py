@@ -15,6 +15,7 @@ from ledgerbridge.ledger import Ledger
 from ledgerbridge.ledger.chart import standard_chart
 from ledgerbridge.mapping import load_rules
 from ledgerbridge.sandbox.invoice_pdfs import invoice_pdf, random_invoices
+from ledgerbridge.sync.audit import audit_trail
 from tests.intake.samples import approve_and_post
 
 RULES = load_rules("accounts: {recoverable_tax: '2200'}\n")
@@ -42,6 +43,9 @@ def test_a_text_pdf_is_read_checked_and_posted(store):
     lines = store.ledger.entry(entry_id).lines
     assert sum(line.amount.minor for line in lines if line.amount.minor > 0) == int(
         spec.total * 100)
+    trail = audit_trail(store.ledger, entry_id).document
+    assert (trail["file_name"], trail["sha256"]) == ("rechnung.pdf", doc.sha256)
+    assert trail["data"]["number"] == spec.number
 
 
 def test_a_pdf_without_any_text_is_unreadable_with_the_reason(store):

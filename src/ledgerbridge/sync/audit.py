@@ -1,4 +1,8 @@
-"""The audit trail: GL entry -> canonical document -> raw payload -> connection."""
+"""The audit trail: GL entry -> canonical document -> raw payload -> connection.
+
+An entry posted from a received supplier document (connection ``intake``) leads to
+that stored file instead: its name, media type, SHA-256 and the Bill read from it.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from ledgerbridge.intake.einvoice.bill import SOURCE_CONNECTION as INTAKE
 from ledgerbridge.ledger import JournalEntry, Ledger
-from ledgerbridge.store.tables import connections, documents, inbox
+from ledgerbridge.store.tables import connections, documents, inbox, intake_documents
 
 __all__ = ["AuditTrail", "audit_trail"]
 
@@ -52,6 +57,8 @@ def audit_trail(ledger: Ledger, entry_id: int, *, conn: Connection | None = None
                 document = {"id": row.id, "type": row.type, "external_id": row.external_id,
                             "version": row.version, "status": row.status,
                             "data": json.loads(row.data)}
+        elif lineage.connection == INTAKE and lineage.external_id:
+            document = _received(c, ledger, lineage.external_id)
         if lineage.raw_payload_id and lineage.raw_payload_id.isdigit():
             row = c.execute(select(inbox).where(inbox.c.id == int(lineage.raw_payload_id))
                             ).first()
@@ -67,3 +74,16 @@ def audit_trail(ledger: Ledger, entry_id: int, *, conn: Connection | None = None
                           "system": row.system if row is not None else None}
     return AuditTrail(entry, document, raw, connection)
 
+
+
+def _received(conn: Connection, ledger: Ledger, sha256: str) -> dict[str, Any] | None:
+    """The stored supplier document with this file hash, without its bytes."""
+    d = intake_documents.c
+    row = conn.execute(select(d.id, d.file_name, d.media_type, d.sha256, d.status, d.format,
+                              d.document).where(d.entity_id == ledger.entity.id,
+                                                d.sha256 == sha256)).first()
+    if row is None:
+        return None
+    return {"id": row.id, "type": "received_file", "file_name": row.file_name,
+            "media_type": row.media_type, "sha256": row.sha256, "status": row.status,
+            "format": row.format, "data": json.loads(row.document) if row.document else None}
