@@ -44,6 +44,7 @@ def main() -> None:
     read, right, printed, sure, sure_right = Counter(), Counter(), Counter(), Counter(), Counter()
     ours, plain = [], []
     misses: list[str] = []
+    items_right = 0
     for spec, content in zip(specs, files, strict=True):
         start = time.perf_counter()
         with pdfplumber.open(io.BytesIO(content)) as pdf:
@@ -52,6 +53,7 @@ def main() -> None:
         start = time.perf_counter()
         result = extract(content)
         ours.append(time.perf_counter() - start)
+        items_right += [i.amount for i in result.items] == [i.amount for i in spec.items]
         for name, expected in spec.truth().items():
             printed[name] += 1
             found = result.fields.get(name)
@@ -82,9 +84,6 @@ def main() -> None:
           f"{max(ours) * 1000:.0f} ms; pdfplumber text alone median "
           f"{statistics.median(plain) * 1000:.0f} ms; ratio "
           f"{statistics.median(ours) / statistics.median(plain):.2f}x")
-    items_right = sum(1 for spec, content in zip(specs, files, strict=True)
-                      if [i.amount for i in extract(content).items]
-                      == [i.amount for i in spec.items])
     print(f"line items: {items_right}/{len(specs)} invoices with every line read right")
     _scans(specs, files, args.scans)
     _real_sample()

@@ -30,6 +30,7 @@ __all__ = [
     "currency_exponent",
     "format_minor",
     "is_currency",
+    "iso_currencies",
     "known_currencies",
     "parse_minor",
     "parse_rate",
@@ -56,6 +57,12 @@ def _cldr_codes() -> frozenset[str]:
     # ISO codes without a minor unit (gold, SDR, "no currency") stay refused.
     no_minor = {c.code for c in iso4217.Currency if c.exponent is None}
     return frozenset(list_currencies()) - no_minor
+
+
+@cache
+def iso_currencies() -> frozenset[str]:
+    """The codes ISO 4217 lists today (withdrawn ones are not among them)."""
+    return frozenset(c.code for c in iso4217.Currency)
 
 
 def is_currency(code: str) -> bool:

@@ -214,6 +214,19 @@ def test_reports_at_the_ends_of_the_calendar(ledger):
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def _race(ledger, poster, errors: list[BaseException], *, step: int) -> None:
+    """Run ``poster`` in four threads, every other one backwards; the table must agree."""
+    threads = [threading.Thread(target=poster, args=(i % 2 == 1, step * (i + 1)))
+               for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert table_months(ledger.engine, ledger.entity.id) == journal_months(
+        ledger.engine, ledger.entity.id)
+
+
 def test_concurrent_posters_in_opposite_account_order_do_not_deadlock(ledger):
     """Each poster upserts the same account-months, half of them listing them backwards."""
     codes = list(ACCOUNTS[:6])
@@ -230,15 +243,7 @@ def test_concurrent_posters_in_opposite_account_order_do_not_deadlock(ledger):
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
 
-    threads = [threading.Thread(target=poster, args=(i % 2 == 1, 100 * (i + 1)))
-               for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert table_months(ledger.engine, ledger.entity.id) == journal_months(
-        ledger.engine, ledger.entity.id)
+    _race(ledger, poster, errors, step=100)
 
 
 def test_workers_posting_several_entries_per_transaction_do_not_deadlock(ledger):
@@ -266,15 +271,7 @@ def test_workers_posting_several_entries_per_transaction_do_not_deadlock(ledger)
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(i % 2 == 1, 10 * (i + 1)))
-               for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert table_months(ledger.engine, ledger.entity.id) == journal_months(
-        ledger.engine, ledger.entity.id)
+    _race(ledger, worker, errors, step=10)
 
 
 def test_a_rolled_back_savepoint_drops_its_sums(ledger):

@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-import iso4217
 from babel.core import get_global
 from stdnum import get_cc_module, iban
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
+
+from ledgerbridge.money import iso_currencies
 
 __all__ = [
     "FREE_MAIL",
@@ -136,13 +137,8 @@ def country_problem(code: str) -> str | None:
     return f"{code!r} is not an ISO 3166-1 country code{hint}"
 
 
-@cache
-def _current_currencies() -> frozenset[str]:
-    return frozenset(c.code for c in iso4217.Currency)
-
-
 def currency_problem(code: str) -> str | None:
     """Why ``code`` is not a current ISO 4217 currency, or None."""
-    if code in _current_currencies():
+    if code in iso_currencies():
         return None
     return f"{code} is not a current ISO 4217 currency (withdrawn)"

@@ -13,9 +13,6 @@ import json
 from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
-from functools import cache
-
-from iso4217 import Currency
 
 from ledgerbridge.intake.einvoice.facturx import is_pdf
 from ledgerbridge.intake.einvoice.model import (
@@ -27,6 +24,7 @@ from ledgerbridge.intake.einvoice.model import (
 )
 from ledgerbridge.intake.extract.fields import Extraction, Field, ItemLine, TaxLine, read_fields
 from ledgerbridge.intake.extract.layout import NoText, Page, from_image, from_pdf
+from ledgerbridge.money import iso_currencies
 
 __all__ = ["FIELD_NAMES", "REQUIRED", "REVIEW_BELOW", "Extraction", "Field", "NoText",
            "corrected", "extract", "fields_json", "is_image", "pages_of", "to_einvoice"]
@@ -50,11 +48,6 @@ def is_image(content: bytes) -> bool:
                                                  content[8:12] == b"WEBP")
 
 
-@cache
-def _currencies() -> frozenset[str]:
-    return frozenset(c.code for c in Currency)
-
-
 def pages_of(content: bytes, *, ocr_language: str = "eng+deu+fra") -> list[Page]:
     """The laid-out words of a PDF (its text layer, else OCR) or of a picture (OCR)."""
     return (from_pdf(content, ocr_language=ocr_language) if is_pdf(content)
@@ -69,7 +62,7 @@ def extract(content: bytes, *, hints: Mapping[str, str] | None = None,
     per field, and the vendor's name. Raises NoText when nothing can be read.
     """
     return read_fields(pages_of(content, ocr_language=ocr_language),
-                       known_currencies=_currencies(), hints=hints)
+                       known_currencies=iso_currencies(), hints=hints)
 
 
 def corrected(found: Extraction, corrections: Mapping[str, str]) -> Extraction:
@@ -94,7 +87,7 @@ def _typed(name: str, text: str) -> object:
     except (ValueError, InvalidOperation):
         kind = "a date as YYYY-MM-DD" if name.endswith("date") else "an amount like 1234.56"
         raise ValueError(f"{name}: {text!r} is not {kind}") from None
-    if name == "currency" and text.upper() not in _currencies():
+    if name == "currency" and text.upper() not in iso_currencies():
         raise ValueError(f"currency: {text!r} is not an ISO 4217 code")
     return text.upper() if name in ("currency", "iban", "vendor_tax_id") else text
 

@@ -226,7 +226,7 @@ def _currency(text: str, known: frozenset[str]) -> Field:
     if codes:
         code, count = codes.most_common(1)[0]
         return Field(code, 0.95 if count > 1 or len(codes) == 1 else 0.7, code)
-    symbol = currency_in(text, known)
+    symbol = currency_in(text)
     if symbol is not None:
         return Field(symbol, 0.85, symbol)
     return Field(None, 0.0, "no currency printed")
@@ -330,8 +330,8 @@ def _items(doc: _Document) -> tuple[ItemLine, ...]:
             continue
         if not in_table:
             continue
-        first = fold(line.cells[0].text)
-        if label_of(first) is not None and label_of(first)[0] in ("net", "total", "tax_total"):
+        first = label_of(fold(line.cells[0].text))
+        if first is not None and first[0] in ("net", "total", "tax_total"):
             in_table = False
             continue
         item = _item(line)

@@ -142,18 +142,9 @@ def _numeric_date(a: int, b: int, c: int, first_width: int,
     return date if 1990 <= date.year <= 2100 else None
 
 
-_ISO_CODE = re.compile(r"(?<![A-Z])([A-Z]{3})(?![A-Z])")
-
-
-def currency_in(text: str, known: frozenset[str]) -> str | None:
-    """The ISO 4217 currency ``text`` names: a code first, else a symbol."""
-    for match in _ISO_CODE.finditer(text):
-        if match[1] in known:
-            return match[1]
-    for symbol, code in _SYMBOLS.items():
-        if symbol in text:
-            return code
-    return None
+def currency_in(text: str) -> str | None:
+    """The currency whose symbol ``text`` prints (€, £, $ ...), if any."""
+    return next((code for symbol, code in _SYMBOLS.items() if symbol in text), None)
 
 
 _IBAN = re.compile(r"\b([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?)\b")
