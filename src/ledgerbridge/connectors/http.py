@@ -11,9 +11,10 @@ from typing import Any
 
 import httpx
 
-from ledgerbridge.sync.errors import FatalError, RetriableError
+from ledgerbridge.connectors import exact_json
+from ledgerbridge.sync.errors import FatalError, MalformedPayload, RetriableError
 
-__all__ = ["request"]
+__all__ = ["get_object", "request"]
 
 
 def request(client: httpx.Client, method: str, url: str, *, connection: str,
@@ -33,3 +34,17 @@ def request(client: httpx.Client, method: str, url: str, *, connection: str,
         raise FatalError(f"{method} {url}: HTTP {response.status_code}: {response.text[:300]}",
                          connection=connection)
     return response
+
+
+def get_object(client: httpx.Client, path: str, *, connection: str,
+               **kwargs: Any) -> dict[str, Any]:
+    """GET ``path`` and return its JSON object, numbers exact; MalformedPayload otherwise."""
+    response = request(client, "GET", path, connection=connection, **kwargs)
+    try:
+        body = exact_json.loads(response.content)
+    except (UnicodeDecodeError, ValueError):
+        raise MalformedPayload(f"GET {path}: the answer is not JSON",
+                               connection=connection) from None
+    if not isinstance(body, dict):
+        raise MalformedPayload(f"GET {path}: the answer is not an object", connection=connection)
+    return body

@@ -14,10 +14,8 @@ from typing import Any
 
 import httpx
 
-from ledgerbridge.connectors import exact_json
-from ledgerbridge.connectors.http import request
+from ledgerbridge.connectors.http import get_object
 from ledgerbridge.connectors.paypal.client import ClientCredentials
-from ledgerbridge.sync.errors import MalformedPayload
 
 __all__ = ["SCOPES", "RampClient", "RampCredentials"]
 
@@ -54,17 +52,8 @@ class RampClient:
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Obj:
         """GET ``path`` (or a full URL) and return the JSON object, numbers exact."""
-        response = request(self._http, "GET", path, connection=self.connection,
-                           params=dict(params) if params else None)
-        try:
-            body = exact_json.loads(response.content)
-        except (UnicodeDecodeError, ValueError):
-            raise MalformedPayload(f"GET {path}: the answer is not JSON",
-                                   connection=self.connection) from None
-        if not isinstance(body, dict):
-            raise MalformedPayload(f"GET {path}: the answer is not an object",
-                                   connection=self.connection)
-        return body
+        return get_object(self._http, path, connection=self.connection,
+                          params=dict(params) if params else None)
 
     def pages(self, resource: str, params: Mapping[str, Any]) -> Iterator[Obj]:
         """Each page of ``/developer/v1/<resource>``, following ``page.next``."""

@@ -7,15 +7,12 @@ retried later, other 4xx are fatal.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
-from decimal import Decimal
 from typing import Any
 
 import httpx
 
-from ledgerbridge.connectors.http import request
-from ledgerbridge.sync.errors import MalformedPayload
+from ledgerbridge.connectors.http import get_object
 
 __all__ = ["StripeApi"]
 
@@ -36,17 +33,7 @@ class StripeApi:
 
     def get(self, path: str, params: Params = ()) -> Obj:
         """GET ``path`` and return the JSON object."""
-        response = request(self._client, "GET", path, connection=self.connection,
-                           params=list(params))
-        try:
-            body = json.loads(response.content, parse_float=Decimal)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise MalformedPayload(f"GET {path}: the answer is not JSON",
-                                   connection=self.connection) from None
-        if not isinstance(body, dict):
-            raise MalformedPayload(f"GET {path}: the answer is not an object",
-                                   connection=self.connection)
-        return body
+        return get_object(self._client, path, connection=self.connection, params=list(params))
 
     def pages(self, path: str, params: Params = ()) -> Iterator[Obj]:
         """Each list object of ``path``, newest first, following ``has_more``."""
