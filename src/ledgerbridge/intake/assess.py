@@ -107,10 +107,7 @@ def _judged(invoice: EInvoice, sha256: str, review: tuple[Finding, ...],
 def _assess_text(content: bytes, sha256: str, buyer: str | None, learned: Learned | None,
                  corrections: Mapping[str, str]) -> Assessment:
     try:
-        found = extract(content)
-        hints = learned(found) if learned else {}
-        if hints:
-            found = extract(content, hints=hints)
+        found = extract(content, learned=learned)
     except NoText as exc:
         return Assessment("unreadable", (Finding(READ_RULE, str(exc)),))
     found = corrected(found, corrections)

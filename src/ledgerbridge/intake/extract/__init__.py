@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 
@@ -54,15 +54,21 @@ def pages_of(content: bytes, *, ocr_language: str = "eng+deu+fra") -> list[Page]
             else from_image(content, ocr_language=ocr_language))
 
 
-def extract(content: bytes, *, hints: Mapping[str, str] | None = None,
+def extract(content: bytes, *,
+            learned: Callable[[Extraction], Mapping[str, str]] | None = None,
             ocr_language: str = "eng+deu+fra") -> Extraction:
     """The fields of an invoice or receipt file (PDF or image), each with its confidence.
 
-    ``hints`` are what corrections taught us about this vendor: a label to try first
-    per field, and the vendor's name. Raises NoText when nothing can be read.
+    ``learned`` gives, for a first reading, what corrections taught us about its
+    vendor (a label to try first per field, and the vendor's name); the same laid-out
+    words are then read again with those hints. Raises NoText when nothing can be read.
     """
-    return read_fields(pages_of(content, ocr_language=ocr_language),
-                       known_currencies=iso_currencies(), hints=hints)
+    pages = pages_of(content, ocr_language=ocr_language)
+    found = read_fields(pages, known_currencies=iso_currencies())
+    hints = learned(found) if learned else {}
+    if hints:
+        found = read_fields(pages, known_currencies=iso_currencies(), hints=hints)
+    return found
 
 
 def corrected(found: Extraction, corrections: Mapping[str, str]) -> Extraction:
