@@ -1,4 +1,5 @@
 import datetime as dt
+import itertools
 
 import pytest
 from sqlalchemy import insert, select
@@ -38,14 +39,17 @@ def flags(ledger, **kw):
         return list_flags(conn, ledger.entity.id, **kw)
 
 
+_keys = itertools.count(1)
+
+
 def add_debits(ledger, *rows):
     with ledger.engine.begin() as conn:
         bank = conn.execute(select(accounts.c.id).where(accounts.c.code == "1010")).scalar_one()
         conn.execute(insert(bank_lines), [{
-            "entity_id": ledger.entity.id, "account_id": bank, "dedupe_key": f"k{i}",
+            "entity_id": ledger.entity.id, "account_id": bank, "dedupe_key": f"debit-{next(_keys)}",
             "occurrence": 1, "booking_date": day, "amount": -amount, "currency": "USD",
             "counterparty": name, "pending": False, "status": "unreconciled"}
-            for i, (day, amount, name) in enumerate(rows)])
+            for day, amount, name in rows])
 
 
 def test_screening_a_document_indexes_it_and_flags_what_involves_it(ledger):
