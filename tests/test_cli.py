@@ -68,9 +68,14 @@ def test_bad_file_posts_nothing_and_names_the_line(book, tmp_path, bad, message)
                                      "--db", book).output
 
 
-def test_missing_ledger_is_a_clear_error(tmp_path):
-    result = run("post", tmp_path / "x.jsonl", "--db", f"sqlite:///{tmp_path}/none.db", ok=False)
-    assert "error" in result.output
+def test_missing_ledger_is_a_clear_error_that_says_how_to_create_one(tmp_path):
+    url = f"sqlite:///{tmp_path}/none.db"
+    entries = write_jsonl(tmp_path / "e.jsonl", SALE)
+    result = run("post", entries, "--db", url, ok=False)
+    assert result.exit_code == 1
+    message = " ".join(result.output.split())
+    assert f"no ledger at {url}" in message
+    assert f"ledgerbridge init --db {url}" in message
 
 
 def test_console_script_and_env_var(tmp_path):

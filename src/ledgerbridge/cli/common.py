@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy import Engine, inspect
 
 from ledgerbridge.ledger import Ledger, LedgerError
 from ledgerbridge.store import database_url, make_engine
@@ -63,12 +64,25 @@ def fail(message: str) -> typer.Exit:
 
 def open_ledger(db: str | None, entity: str) -> Ledger:
     """Open an existing ledger, or exit with a clear error."""
+    engine = None
     try:
-        return Ledger(make_engine(db), entity)
+        engine = make_engine(db)
+        return Ledger(engine, entity)
     except LedgerError as exc:
         raise fail(str(exc)) from None
-    except Exception as exc:  # no such database, wrong URL, server down
-        raise fail(f"cannot open the ledger at {database_url(db)}: {exc}") from None
+    except Exception as exc:  # no such database, wrong URL, server down, no tables yet
+        url = database_url(db)
+        if _reachable_without_tables(engine):
+            raise fail(f"no ledger at {url}: the database is empty; create one with "
+                       f"`ledgerbridge init --db {url}`") from None
+        raise fail(f"cannot open the ledger at {url}: {exc}") from None
+
+
+def _reachable_without_tables(engine: Engine | None) -> bool:
+    try:
+        return engine is not None and not inspect(engine).has_table("entities")
+    except Exception:  # noqa: BLE001 - unreachable: the caller reports the first error
+        return False
 
 
 def progress_bar() -> Progress:
