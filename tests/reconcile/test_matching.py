@@ -1,8 +1,12 @@
 import datetime as dt
 
+from sqlalchemy import select
+
+from ledgerbridge.ledger import Entry, Line, Lineage
 from ledgerbridge.reconcile import run
 from ledgerbridge.reconcile.candidates import references
-from tests.reconcile.test_reconcile import D, bank, invoice, links, recs
+from ledgerbridge.store.tables import journal_lines
+from tests.reconcile.test_reconcile import D, bank, invoice, links, recs, usd
 
 
 def test_references_are_whole_tokens_holding_a_digit():
@@ -34,3 +38,23 @@ def test_many_runs_in_one_process_give_the_same_proposals(ledger):
     first = [(r.kind, r.confidence, r.reasons) for r in recs(ledger)]
     run(ledger)  # name scores now come from the cache
     assert [(r.kind, r.confidence, r.reasons) for r in recs(ledger)] == first
+
+
+def test_a_payment_posted_elsewhere_settles_the_invoice_it_names_not_the_oldest(ledger):
+    older = invoice(ledger, "Vandelay Imports", "8500.00", "INV-1009", D - dt.timedelta(12))
+    invoice(ledger, "Vandelay Imports", "8900.00", "INV-1013", D - dt.timedelta(3))
+    ledger.post(Entry(date=D, memo="Payment ch_1", lineage=Lineage(document_id="ch_1"), lines=(
+        Line("1150", usd("8900.00")),
+        Line("1100", -usd("8900.00"), party="Vandelay Imports", memo="Invoice INV-1013"))))
+    line = bank(ledger, "8500.00", "TRANSFER FROM VANDELAY IMPORTS INV-1009",
+                "VANDELAY IMPORTS", D + dt.timedelta(1))
+    run(ledger)
+    (rec,) = recs(ledger)
+    assert (rec.kind, rec.status) == ("item", "accepted")
+    settled = {lk.journal_line_id: lk.amount for lk in links(ledger, rec.id)
+               if lk.journal_line_id}
+    with ledger.engine.connect() as conn:
+        item_line = conn.execute(select(journal_lines.c.id).where(
+            journal_lines.c.entry_id == older, journal_lines.c.amount > 0)).scalar_one()
+    assert settled == {item_line: 850000}
+    assert [lk.bank_line_id for lk in links(ledger, rec.id) if lk.bank_line_id] == [line]

@@ -7,7 +7,8 @@ Two kinds of candidates:
 * open items: lines with a party on ``receivable``, ``payable``, ``transit`` and
   ``payroll`` accounts (net pay owed to a payroll tool, benefits owed to their
   provider). Items are debits (credits for payables and payroll); the party's other lines on the
-  account (payments posted elsewhere, credit notes) settle its items oldest first,
+  account (payments posted elsewhere, credit notes) settle the items they name by
+  reference (``Invoice INV-1013``) first, then its items oldest first,
   and amounts linked by accepted reconciliations settle the items they name.
 An item booked in another currency also keeps what is open of its own currency
 (``open_original``): links record the part of it they settled, and credits posted
@@ -416,13 +417,13 @@ def _open_items(conn: Connection, ledger: Ledger, linked: dict[int, int],
         .order_by(journal_lines.c.account_id, journal_lines.c.party, journal_lines.c.date,
                   journal_lines.c.id)
     )
-    groups: dict[tuple[int, str], tuple[list[Item], list[int]]] = defaultdict(
-        lambda: ([], [0]))
+    groups: dict[tuple[int, str], tuple[list[Item], list[tuple[int, str, str]]]] = \
+        defaultdict(lambda: ([], []))
     for r in conn.execute(item_query):
         line_id, amount, party, account_id_ = r[0], r[4], r[5], r[10]
         code_, subtype = item_accounts[account_id_]
         sign = -1 if subtype in CREDIT_SUBTYPES else 1
-        items, credit = groups[(account_id_, party)]
+        items, credits = groups[(account_id_, party)]
         if amount * sign > 0:
             open_ = amount - linked.get(line_id, 0)
             done, legacy = parts.get(line_id, (0, 0))
@@ -438,21 +439,42 @@ def _open_items(conn: Connection, ledger: Ledger, linked: dict[int, int],
             item.open_original = open_original if item.foreign else open_
             items.append(item)
         else:
-            credit[0] += -amount * sign  # settles the party's items oldest first
+            credits.append((-amount * sign, r[6], r[7]))
     found: dict[tuple[int, str], list[Item]] = {}
-    for key, (items, credit) in groups.items():
-        left = credit[0]
+    for key, (items, credits) in groups.items():
         sign = 1 if items and items[0].open > 0 else -1
+        left = _settle_named(items, credits, sign) if len(items) > 1 else \
+            sum(c[0] for c in credits)
         for item in items:
             if left > 0:
-                used = min(left, item.open * sign)
-                item.open_original = _shrunk(item.open_original, item.open,
-                                             item.open - used * sign)
-                item.open -= used * sign
-                left -= used
+                left -= _settle(item, left, sign)
             if item.open * sign > 0:
                 found.setdefault(key, []).append(item)
     return found
+
+
+def _settle(item: Item, amount: int, sign: int) -> int:
+    """Settle up to ``amount`` (unsigned) of ``item``; the part used."""
+    used = min(amount, item.open * sign)
+    item.open_original = _shrunk(item.open_original, item.open, item.open - used * sign)
+    item.open -= used * sign
+    return used
+
+
+def _settle_named(items: list[Item], credits: list[tuple[int, str, str]], sign: int) -> int:
+    """Settle the items each credit names by reference; what the credits leave.
+
+    A payment posted elsewhere names its invoice (``Invoice INV-1013``): it settles
+    that one, not the party's oldest. What is left settles the rest oldest first.
+    """
+    left = 0
+    for amount, memo, entry_memo in credits:
+        refs = references(memo, entry_memo) if amount > 0 else set()
+        for item in items:
+            if amount > 0 and refs & item.refs and item.open * sign > 0:
+                amount -= _settle(item, amount, sign)
+        left += amount
+    return left
 
 
 def _item(r, code: str, kind: str, open_: int, currency: str) -> Item:  # noqa: ANN001 - a row
