@@ -3,7 +3,8 @@
 The command listens once on 127.0.0.1 (the connection's ``redirect_uri``, or
 ``--port``), prints the vendor's consent address (and opens a browser), and waits
 for the redirect. The redirect must carry the random ``state`` this run sent, or
-nothing is stored; Xero is asked with a PKCE challenge as well. The code is traded
+nothing is stored; Xero is asked with a PKCE challenge as well. Gusto's consent page
+is its API's ``/oauth/authorize`` (the connection's ``base_url``). The code is traded
 through :func:`~ledgerbridge.connectors.oauth.exchange_code`, so the tokens land
 encrypted in the connection's secrets. For Xero the organisations the consent
 reaches are listed from ``/connections`` and the chosen one is saved as the
@@ -65,6 +66,8 @@ _VENDORS = {
                         "https://login.xero.com/identity/connect/authorize"),
                     pkce=True, tenants=True,
                     endpoint=lambda connector: connector.client.session.endpoint),
+    "gusto": _Vendor(scope="companies:read employees:read payrolls:read departments:read "
+                     "contractors:read"),
 }
 
 _PAGE = ("<!doctype html><title>ledgerbridge</title><p>{}</p>"
@@ -215,7 +218,7 @@ def connections_authorize(
     ] = None,
     db: DbOption = None,
 ) -> None:
-    """Authorize a connection (QuickBooks, Xero) in the browser and store its tokens encrypted."""
+    """Authorize a connection (QuickBooks, Xero, Gusto) in a browser; keep its tokens encrypted."""
     engine = make_engine(db)
     try:
         with engine.connect() as conn:

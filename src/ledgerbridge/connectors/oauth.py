@@ -122,16 +122,31 @@ class Tokens:
 
 @dataclass(frozen=True, slots=True)
 class OAuthEndpoint:
-    """A vendor's OAuth2 endpoints and this application's client credentials."""
+    """A vendor's OAuth2 endpoints and this application's client credentials.
+
+    ``credentials_in_body``: the token endpoint takes the client id and secret (and
+    the redirect URI, on refreshes too) as form fields instead of HTTP basic auth.
+    """
 
     token_url: str
     client_id: str
     client_secret: str
     redirect_uri: str | None = None
     authorize_url: str | None = None
+    credentials_in_body: bool = False
 
-    def _auth(self) -> httpx.BasicAuth:
+    def _auth(self) -> httpx.BasicAuth | None:
+        if self.credentials_in_body:
+            return None
         return httpx.BasicAuth(self.client_id, self.client_secret)
+
+    def _form(self, form: dict[str, str]) -> dict[str, str]:
+        if not self.credentials_in_body:
+            return form
+        sent = {"client_id": self.client_id, "client_secret": self.client_secret}
+        if self.redirect_uri:
+            sent["redirect_uri"] = self.redirect_uri
+        return sent | form
 
 
 def authorization_url(endpoint: OAuthEndpoint, scope: str, state: str, *,
@@ -353,8 +368,9 @@ class OAuthSession:
 
 def _grant(http: httpx.Client, endpoint: OAuthEndpoint, connection: str, now: dt.datetime,
            **form: str) -> Tokens:
-    response = request(http, "POST", endpoint.token_url, connection=connection, data=form,
-                       auth=endpoint._auth(), headers={"accept": "application/json"})
+    response = request(http, "POST", endpoint.token_url, connection=connection,
+                       data=endpoint._form(form), auth=endpoint._auth(),
+                       headers={"accept": "application/json"})
     try:
         return Tokens.from_answer(response.json(), now)
     except (ValueError, AttributeError):

@@ -52,8 +52,9 @@ _PARTS = (
     "employer_taxes",
     "employer_contributions",
 )
-ExpenseKind = Literal["wages", "employer_taxes", "employer_contributions"]
-"""The three kinds of payroll expense, as the posting rules name them."""
+ExpenseKind = Literal["wages", "employer_taxes", "employer_contributions", "contract_labor",
+                      "reimbursements"]
+"""The kinds of payroll expense, as the posting rules name them."""
 
 
 class PayrollTax(CanonicalModel):
@@ -83,9 +84,11 @@ def _sum(values: list[Money], currency: str) -> Money:
 
 
 class PayrollEmployee(CanonicalModel):
-    """One employee's pay in a run: gross - employee_taxes - deductions = net.
+    """One person's pay in a run: gross - employee_taxes - deductions + reimbursements = net.
 
     Attributes:
+        contractor: a contractor, not an employee: gross is contract labor, and
+            nothing is withheld or paid on top (no taxes, deductions or benefits).
         department: where the employee's payroll expense is booked (None: no department).
         employee_taxes: taxes withheld from the employee (income tax, employee social security).
         deductions: other amounts withheld (pension, benefits, garnishments).
@@ -95,10 +98,12 @@ class PayrollEmployee(CanonicalModel):
             (withholdings) and employer_taxes (employer shares).
         benefits: the benefits one by one; when given, their contributions add up to
             employer_contributions and their deductions are part of deductions.
+        reimbursements: expenses paid back with the pay (not wages; None: none).
 
     """
 
     employee: Ref
+    contractor: bool = False
     department: str | None = None
     gross: Amount
     employee_taxes: Amount
@@ -108,19 +113,26 @@ class PayrollEmployee(CanonicalModel):
     employer_contributions: Amount
     taxes: tuple[PayrollTax, ...] = ()
     benefits: tuple[PayrollBenefit, ...] = ()
+    reimbursements: Amount | None = None
 
     @model_validator(mode="after")
     def _net(self) -> PayrollEmployee:
         expected = self.gross - self.employee_taxes - self.deductions
+        repaid = ""
+        if self.reimbursements is not None:
+            expected = expected + self.reimbursements
+            repaid = f" + reimbursements {self.reimbursements.text()}"
         if expected != self.net:
             raise _field_error(
                 ("net",),
                 "totals_mismatch",
                 f"net is {self.net.text()} but gross {self.gross.text()} - employee_taxes "
-                f"{self.employee_taxes.text()} - deductions {self.deductions.text()} = "
+                f"{self.employee_taxes.text()} - deductions {self.deductions.text()}{repaid} = "
                 f"{expected.text()}",
                 self.net.text(),
             )
+        if self.contractor:
+            self._nothing_withheld()
         currency = self.gross.currency
         if self.taxes:
             for name, employer in (("employee_taxes", False), ("employer_taxes", True)):
@@ -135,6 +147,18 @@ class PayrollEmployee(CanonicalModel):
                                    f"deductions are {self.deductions.text()} but the benefits "
                                    f"alone deduct {deducted.text()}", self.deductions.text())
         return self
+
+    def _nothing_withheld(self) -> None:
+        """A contractor is paid gross: no taxes, deductions or benefits either way."""
+        for name in ("employee_taxes", "deductions", "employer_taxes", "employer_contributions"):
+            amount = getattr(self, name)
+            if amount.minor:
+                raise _field_error((name,), "contractor_withholding",
+                                   f"{name} is {amount.text()} but a contractor is paid gross "
+                                   "(nothing withheld or paid on top)", amount.text())
+        if self.taxes or self.benefits:
+            raise _field_error(("taxes",), "contractor_withholding",
+                               "a contractor has no taxes or benefits", None)
 
     def _agree(self, name: str, summed: Money, parts: str) -> None:
         given = getattr(self, name)
@@ -280,15 +304,25 @@ class PayrollAccrual(Document):
     status: Literal["posted", "void"] = "posted"
 
 
-def expense_lines(run: PayrollRun) -> list[tuple[ExpenseKind, str | None, Money]]:
-    """The run's expense by kind and department, in a stable order; zeros left out."""
+def expense_lines(run: PayrollRun, *, contractors: bool = True
+                  ) -> list[tuple[ExpenseKind, str | None, Money]]:
+    """The run's expense by kind and department, in a stable order; zeros left out.
+
+    ``contractors`` False leaves the contractors' pay out (posted per contractor).
+    """
     totals: dict[tuple[ExpenseKind, str | None], int] = defaultdict(int)
     for employee in run.employees:
-        totals[("wages", employee.department)] += employee.gross.minor
+        if employee.contractor and not contractors:
+            continue
+        pay: ExpenseKind = "contract_labor" if employee.contractor else "wages"
+        totals[(pay, employee.department)] += employee.gross.minor
         totals[("employer_taxes", employee.department)] += employee.employer_taxes.minor
         totals[("employer_contributions", employee.department)] += (
             employee.employer_contributions.minor)
-    order = {"wages": 0, "employer_taxes": 1, "employer_contributions": 2}
+        if employee.reimbursements is not None:
+            totals[("reimbursements", employee.department)] += employee.reimbursements.minor
+    order = {"wages": 0, "employer_taxes": 1, "employer_contributions": 2, "contract_labor": 3,
+             "reimbursements": 4}
     keys = sorted(totals, key=lambda k: (order[k[0]], k[1] or ""))
     return [(kind, dept, Money(totals[(kind, dept)], run.currency))
             for kind, dept in keys if totals[(kind, dept)]]

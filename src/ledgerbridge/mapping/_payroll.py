@@ -15,6 +15,12 @@ Accounts come from the roles (``wages``, ``payroll_taxes``,
 Engineering"`` for a department's expense, a tax's or benefit's own name
 (``"Federal Income Tax"``, ``"401k"``) for its liability. A remittance debits the
 same accounts by the same names, so what is paid leaves exactly where it was owed.
+
+A contractor in a run (a payment to a contractor) is booked on their own lines,
+party the contractor: their pay to ``contract_labor`` (alias ``"Contract labor:
+<department>"``), their reimbursed expenses to ``expense`` (alias
+``"Reimbursements: <department>"``). What a payroll tool pays them is owed to it on
+``contractor_payable`` as an open item, settled by its bank debit like net pay.
 """
 
 from __future__ import annotations
@@ -30,14 +36,16 @@ from ledgerbridge.documents import (
 )
 
 if TYPE_CHECKING:
-    from ledgerbridge.mapping._posting import PostingRules
+    from ledgerbridge.mapping._posting import PostingRules, _Book
 
 __all__ = ["accrual_entry", "remittance_entry", "run_entry"]
 
 _ROLE = {"wages": "wages", "employer_taxes": "payroll_taxes",
-         "employer_contributions": "employer_contributions"}
+         "employer_contributions": "employer_contributions", "contract_labor": "contract_labor",
+         "reimbursements": "expense"}
 _LABEL = {"wages": "Wages", "employer_taxes": "Employer taxes",
-          "employer_contributions": "Benefits"}
+          "employer_contributions": "Benefits", "contract_labor": "Contract labor",
+          "reimbursements": "Reimbursements"}
 
 
 def _expense_account(rules: PostingRules, accounts: dict, doc: PayrollRun | PayrollAccrual,
@@ -87,9 +95,10 @@ def run_entry(rules: PostingRules, doc: PayrollRun, accounts: dict) -> tuple | N
     if doc.status == "draft":
         return None
     book = rules._book(doc, doc.currency)
-    for kind, department, amount in expense_lines(doc):
+    for kind, department, amount in expense_lines(doc, contractors=False):
         book.add(_expense_account(rules, accounts, doc, kind, department), amount.minor,
                  _memo(kind, department))
+    contractors_net = _contractor_lines(rules, accounts, doc, book)
     liabilities = rules._role(accounts, "payroll_liabilities", doc)
     taxes, loose_employee, loose_employer = _tax_liabilities(doc)
     for name, minor in sorted(taxes.items()):
@@ -105,7 +114,11 @@ def run_entry(rules: PostingRules, doc: PayrollRun, accounts: dict) -> tuple | N
     reference = doc.reference or doc.source.external_id
     net = doc.net.minor if doc.net is not None else 0
     if doc.processor:
-        book.add(liabilities, -net, f"Net pay {reference}", party=doc.processor)
+        book.add(liabilities, -(net - contractors_net), f"Net pay {reference}",
+                 party=doc.processor)
+        if contractors_net:
+            book.add(rules._role(accounts, "contractor_payable", doc), -contractors_net,
+                     f"Contractor pay {reference}", party=doc.processor)
     elif doc.status == "paid":
         book.add(rules._role(accounts, "bank", doc), -net, "Net pay")
     else:
@@ -113,6 +126,21 @@ def run_entry(rules: PostingRules, doc: PayrollRun, accounts: dict) -> tuple | N
     period = f"{doc.period_start.isoformat()}..{doc.period_end.isoformat()}"
     label = f"{period}, off-cycle" if doc.off_cycle else period
     return doc.pay_date, rules._memo(doc, doc.reference, label), book
+
+
+def _contractor_lines(rules: PostingRules, accounts: dict, doc: PayrollRun, book: _Book) -> int:
+    """Each contractor's pay and reimbursements, party the contractor; their net total."""
+    net = 0
+    for person in doc.employees:
+        if not person.contractor:
+            continue
+        party = person.employee.name or person.employee.external_id or person.employee.id
+        repaid = person.reimbursements.minor if person.reimbursements is not None else 0
+        for kind, minor in (("contract_labor", person.gross.minor), ("reimbursements", repaid)):
+            book.add(_expense_account(rules, accounts, doc, kind, person.department), minor,
+                     _memo(kind, person.department), party=party)
+        net += person.net.minor
+    return net
 
 
 def remittance_entry(rules: PostingRules, doc: PayrollRemittance, accounts: dict

@@ -66,6 +66,8 @@ ROLES: dict[str, str] = {
     "payroll_liabilities": "withholdings and employer taxes owed",
     "benefits_payable": "benefit deductions and contributions owed to providers",
     "accrued_payroll": "payroll expense accrued at month ends",
+    "contract_labor": "contractors' pay",
+    "contractor_payable": "contractor payments owed to the payroll tool until it debits them",
     "fx_gain_loss": "realized exchange differences on payments",
 }
 """Every account role a posting rule can set, with what it receives."""

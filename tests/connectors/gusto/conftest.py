@@ -11,6 +11,7 @@ import pytest
 from ledgerbridge.api.local import serve_in_thread
 from ledgerbridge.connectors.gusto.company import CompanyState
 from ledgerbridge.connectors.gusto.emulator import COMPANY_UUID, create_emulator
+from ledgerbridge.connectors.gusto.tokens import TokenIssuer
 from ledgerbridge.sandbox.emulators import SandboxOptions
 from ledgerbridge.sync.connections import ConnectionRecord, add_connection
 from tests.connectors.stripe.conftest import balances, work  # noqa: F401  (shared helpers)
@@ -19,6 +20,7 @@ from tests.sync.conftest import gateway  # noqa: F401  (the real gateway on the 
 TOKEN = "gusto-access-token-0123"
 VERIFICATION_TOKEN = "6590f590-3dba-495e-9bea-c361e1e2efc0"
 NAME = "gusto"
+CLIENT_ID, CLIENT_SECRET = "gusto-app-client", "gusto-app-secret-0123"
 
 
 def sample_company() -> CompanyState:
@@ -38,11 +40,17 @@ def company() -> CompanyState:
 
 
 @pytest.fixture
-def emulator(request, company) -> Iterator[str]:
+def issuer() -> TokenIssuer:
+    """The emulator's OAuth2 server (two-hour access tokens, rotating refresh tokens)."""
+    return TokenIssuer(CLIENT_ID, CLIENT_SECRET)
+
+
+@pytest.fixture
+def emulator(request, company, issuer) -> Iterator[str]:
     """Base URL of the Gusto emulator, sending signed webhooks to the gateway."""
     hooks = f"{request.getfixturevalue('gateway')}/webhooks/{NAME}"
     options = SandboxOptions(TOKEN, hooks, VERIFICATION_TOKEN)
-    with serve_in_thread(create_emulator(options, company)) as url:
+    with serve_in_thread(create_emulator(options, company, issuer=issuer)) as url:
         yield url
 
 
@@ -59,3 +67,10 @@ def control(emulator: str, path: str, **body: Any) -> dict[str, Any]:
     response = httpx.post(f"{emulator}/_emulator/{path}", json=body, timeout=30)
     response.raise_for_status()
     return response.json()
+
+
+def oauth_settings(emulator: str, issuer: TokenIssuer) -> dict[str, str]:
+    """Settings of a connection using the OAuth app, seeded with a fresh refresh token."""
+    return {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+            "refresh_token": issuer.issue(), "company_uuid": COMPANY_UUID,
+            "verification_token": VERIFICATION_TOKEN, "base_url": emulator}

@@ -1,4 +1,4 @@
-"""The state of an emulated Gusto company: employees, departments and payrolls.
+"""The state of an emulated Gusto company: employees, contractors, departments, payments.
 
 Payrolls are calculated the way a payroll tool would, at fixed illustrative rates
 (federal income tax 12 %, Social Security 6.2 % each side, Medicare 1.45 % each
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-__all__ = ["CompanyState", "EmployeeRecord", "GustoError"]
+__all__ = ["CompanyState", "ContractorRecord", "EmployeeRecord", "GustoError"]
 
 _CENT = Decimal("0.01")
 _EMPLOYEE_TAXES = (("Federal Income Tax", Decimal("0.12")), ("Social Security", Decimal("0.062")),
@@ -72,6 +72,35 @@ class EmployeeRecord:
 
 
 @dataclass
+class ContractorRecord:
+    """A contractor (an individual, or a business when ``business_name`` is set).
+
+    Attributes:
+        hourly_rate: the rate of an ``Hourly`` contractor; None: paid a fixed wage.
+
+    """
+
+    uuid: str
+    first_name: str
+    last_name: str
+    department: str | None
+    business_name: str | None = None
+    hourly_rate: Decimal | None = None
+    payment_method: str = "Direct Deposit"
+
+    def wire(self, company_uuid: str, department_uuid: str | None) -> dict[str, Any]:
+        """The contractor as ``GET /v1/companies/{uuid}/contractors`` returns it."""
+        return {"uuid": self.uuid, "company_uuid": company_uuid,
+                "type": "Business" if self.business_name else "Individual",
+                "first_name": self.first_name, "last_name": self.last_name,
+                "business_name": self.business_name,
+                "wage_type": "Hourly" if self.hourly_rate is not None else "Fixed",
+                "hourly_rate": _text(self.hourly_rate or Decimal(0)), "is_active": True,
+                "department": self.department, "department_uuid": department_uuid,
+                "payment_method": self.payment_method}
+
+
+@dataclass
 class CompanyState:
     """One company's employees and payrolls, and the events they caused."""
 
@@ -80,6 +109,8 @@ class CompanyState:
     employees: dict[str, EmployeeRecord] = field(default_factory=dict)
     payrolls: dict[str, dict[str, Any]] = field(default_factory=dict)
     reversals: list[dict[str, Any]] = field(default_factory=list)
+    contractors: dict[str, ContractorRecord] = field(default_factory=dict)
+    contractor_payments: dict[str, dict[str, Any]] = field(default_factory=dict)
     _count: int = 0
 
     def new_uuid(self, kind: str) -> str:
@@ -105,12 +136,69 @@ class CompanyState:
         self.employees[record.uuid] = record
         return record
 
+    def add_contractor(self, first_name: str, last_name: str, department: str | None, *,
+                       business_name: str | None = None, hourly_rate: str | None = None,
+                       payment_method: str = "Direct Deposit") -> ContractorRecord:
+        """Onboard a contractor (hourly when ``hourly_rate`` is given, else fixed wage)."""
+        if payment_method not in ("Direct Deposit", "Check"):
+            raise GustoError(422, f"payment_method {payment_method!r} is not Direct Deposit "
+                                  "or Check")
+        record = ContractorRecord(self.new_uuid("contractor"), first_name, last_name,
+                                  department, business_name,
+                                  None if hourly_rate is None else Decimal(hourly_rate),
+                                  payment_method)
+        self.contractors[record.uuid] = record
+        return record
+
+    def pay_contractor(self, contractor_uuid: str, date: dt.date, *, wage: str = "0",
+                       bonus: str = "0", hours: str = "0", reimbursement: str = "0",
+                       payment_method: str | None = None) -> dict[str, Any]:
+        """Create a contractor payment; returns it as the API shows it.
+
+        ``wage_total`` is wage + bonus + hours x hourly rate; the reimbursement is
+        paid on top of it and is not wages.
+        """
+        contractor = self.contractors.get(contractor_uuid)
+        if contractor is None:
+            raise GustoError(404, f"no contractor {contractor_uuid}")
+        method = payment_method or contractor.payment_method
+        if method not in ("Direct Deposit", "Check"):
+            raise GustoError(422, f"payment_method {method!r} is not Direct Deposit or Check")
+        rate = contractor.hourly_rate or Decimal(0)
+        amounts = {k: Decimal(v) for k, v in (("wage", wage), ("bonus", bonus), ("hours", hours),
+                                             ("reimbursement", reimbursement))}
+        if any(v < 0 for v in amounts.values()):
+            raise GustoError(422, "contractor payment amounts must not be negative")
+        if amounts["hours"] and contractor.hourly_rate is None:
+            raise GustoError(422, f"contractor {contractor_uuid} is not paid by the hour")
+        total = amounts["wage"] + amounts["bonus"] + _cents(amounts["hours"] * rate)
+        payment_uuid = self.new_uuid("contractor_payment")
+        payment = {
+            "uuid": payment_uuid, "contractor_uuid": contractor_uuid, "date": date.isoformat(),
+            "wage_type": "Hourly" if contractor.hourly_rate is not None else "Fixed",
+            "wage": _text(amounts["wage"]), "bonus": _text(amounts["bonus"]),
+            "hours": str(amounts["hours"].quantize(Decimal("0.001"))),
+            "hourly_rate": _text(rate), "reimbursement": _text(amounts["reimbursement"]),
+            "wage_total": _text(total), "payment_method": method, "status": "Funded",
+            "may_cancel": True,
+        }
+        self.contractor_payments[payment_uuid] = payment
+        return payment
+
+    def cancel_contractor_payment(self, payment_uuid: str) -> None:
+        """Cancel a contractor payment: Gusto deletes it."""
+        if self.contractor_payments.pop(payment_uuid, None) is None:
+            raise GustoError(404, f"no contractor payment {payment_uuid}")
+
     def departments(self) -> list[dict[str, Any]]:
         """Departments as ``GET /v1/companies/{uuid}/departments`` returns them."""
-        titles = sorted({e.department for e in self.employees.values() if e.department})
+        titles = sorted({e.department for e in (*self.employees.values(),
+                                                *self.contractors.values()) if e.department})
         return [{"uuid": self.department_uuid(t), "title": t, "version": "1",
                  "employees": [{"uuid": e.uuid} for e in self.employees.values()
-                               if e.department == t]} for t in titles]
+                               if e.department == t],
+                 "contractors": [{"uuid": c.uuid} for c in self.contractors.values()
+                                 if c.department == t]} for t in titles]
 
     def run_payroll(self, start: dt.date, end: dt.date, check_date: dt.date, *,
                     off_cycle_reason: str | None = None,

@@ -3,12 +3,21 @@
 API routes (``Authorization: Bearer <access token>``): the company's payrolls
 (``processing_statuses``, ``include=totals,employee_compensations``, ``start_date``
 and ``end_date`` on the check date, ``page``/``per`` paging), one payroll, employees,
-departments and approved payroll reversals. Errors use Gusto's body
-``{"errors": [{"error_key", "category", "message"}]}``.
+departments, approved payroll reversals, contractors and contractor payments
+(``start_date`` and ``end_date`` on the payment date, grouped by contractor, and
+one payment). Errors use Gusto's body ``{"errors": [{"error_key", "category",
+"message"}]}``.
 
-Test-control routes under ``/_emulator`` hire employees, run regular and off-cycle
-payrolls and reverse one, as a user in Gusto would. Each change is sent as a signed
-webhook event (``payroll.processed``, ``payroll.reversed``) to ``options.webhook_url``.
+The access token is ``options.api_key`` (a fixed token), or one the OAuth2 server
+issued (``issuer``: ``GET /oauth/authorize`` and ``POST /oauth/token``, see
+``tokens.py``) while it is unexpired; anything else gets 401.
+
+Test-control routes under ``/_emulator`` hire employees, onboard contractors, run
+regular and off-cycle payrolls, reverse one, pay contractors and cancel a payment,
+as a user in Gusto would; they can also expire the access tokens or revoke the
+refresh tokens. Each change is sent as a signed webhook event
+(``payroll.processed``, ``payroll.reversed``, ``contractor_payment.created``,
+``contractor_payment.cancelled``) to ``options.webhook_url``.
 """
 
 from __future__ import annotations
@@ -17,29 +26,34 @@ import datetime as dt
 import json
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import httpx
 from fastapi import Depends, FastAPI, Header, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from ledgerbridge.connectors.gusto.company import CompanyState, GustoError
 from ledgerbridge.connectors.gusto.signature import sign
+from ledgerbridge.connectors.gusto.tokens import TokenError, TokenIssuer
 from ledgerbridge.sandbox.emulators import SandboxOptions
 
-__all__ = ["COMPANY_UUID", "create_emulator", "sandbox_app"]
+__all__ = ["COMPANY_UUID", "SANDBOX_CLIENT_ID", "create_emulator", "sandbox_app"]
 
 COMPANY_UUID = "c0a8e3f2-5b1d-4e9a-9f3c-2d7b6a1e4f50"
 """The emulated company's uuid."""
+SANDBOX_CLIENT_ID = "gusto-sandbox-client"
+"""The sandbox's OAuth application (its client secret is the sandbox ``api_key``)."""
 _MAX_PER = 100
 
 
 def sandbox_app(options: SandboxOptions) -> FastAPI:
     """The emulator for ``ledgerbridge sandbox gusto``.
 
-    ``api_key`` is the access token; ``webhook_secret`` is the webhook
+    ``api_key`` is a fixed access token, and the client secret of the OAuth
+    application ``SANDBOX_CLIENT_ID``; ``webhook_secret`` is the webhook
     subscription's verification token, which signs the events.
     """
-    return create_emulator(options)
+    return create_emulator(options, issuer=TokenIssuer(SANDBOX_CLIENT_ID, options.api_key))
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -64,30 +78,43 @@ def _amount(value: Any, name: str) -> Decimal:
         raise GustoError(422, f"{name} {value!r} is not a decimal amount") from None
 
 
-def create_emulator(options: SandboxOptions, company: CompanyState | None = None) -> FastAPI:
-    """The emulator app over ``company`` (a fresh one with three employees by default)."""
+def create_emulator(options: SandboxOptions, company: CompanyState | None = None, *,
+                    issuer: TokenIssuer | None = None) -> FastAPI:
+    """The emulator app over ``company`` (a fresh one with three employees by default).
+
+    ``issuer`` is the OAuth2 server whose unexpired access tokens are accepted too.
+    """
     state = company or _sample_company(options.seed)
     app = FastAPI(title="Gusto emulator")
     sender = httpx.Client(timeout=30)
 
     @app.exception_handler(GustoError)
     def _gusto_error(request: Request, exc: GustoError) -> JSONResponse:
+        if isinstance(exc, TokenError):
+            return JSONResponse({"error": exc.error}, status_code=exc.status)
         return _error(exc.status, exc.message)
 
     def authorized(authorization: Annotated[str | None, Header()] = None) -> None:
-        if authorization != f"Bearer {options.api_key}":
-            raise GustoError(401, "The access token is missing, expired or invalid")
+        token = (authorization or "").removeprefix("Bearer ")
+        if authorization == f"Bearer {options.api_key}" or (issuer and issuer.valid(token)):
+            return
+        raise GustoError(401, "The access token is missing, expired or invalid")
+
+    def oauth() -> TokenIssuer:
+        if issuer is None:
+            raise GustoError(404, "this emulator has no OAuth application")
+        return issuer
 
     def own(company_uuid: str) -> None:
         if company_uuid != state.uuid:
             raise GustoError(404, f"no company {company_uuid}")
 
-    def notify(event_type: str, entity_uuid: str) -> None:
+    def notify(event_type: str, entity_uuid: str, entity_type: str = "Payroll") -> None:
         if not options.webhook_url:
             return
         event = {"uuid": state.new_uuid("event"), "event_type": event_type,
                  "resource_type": "Company", "resource_uuid": state.uuid,
-                 "entity_type": "Payroll", "entity_uuid": entity_uuid,
+                 "entity_type": entity_type, "entity_uuid": entity_uuid,
                  "timestamp": int(dt.datetime.now(dt.UTC).timestamp())}
         body = json.dumps(event).encode()
         sender.post(options.webhook_url, content=body, headers={
@@ -95,6 +122,21 @@ def create_emulator(options: SandboxOptions, company: CompanyState | None = None
             "x-gusto-signature": sign(body, options.webhook_secret)})
 
     api = [Depends(authorized)]
+
+    @app.get("/oauth/authorize", include_in_schema=False)
+    def authorize(client_id: str, redirect_uri: str, state: str = "",
+                  response_type: str = "code") -> RedirectResponse:
+        """The consent page: the admin agrees at once; back to ``redirect_uri`` with a code."""
+        if response_type != "code":
+            raise GustoError(422, f"response_type {response_type!r} is not code")
+        code = oauth().authorize(client_id)
+        return RedirectResponse(f"{redirect_uri}?{urlencode({'code': code, 'state': state})}")
+
+    @app.post("/oauth/token", include_in_schema=False)
+    async def token(request: Request) -> dict[str, Any]:
+        """Trade a code or a refresh token (client credentials in the form)."""
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        return oauth().token(form)
 
     @app.get("/v1/companies/{company_uuid}/payrolls", dependencies=api)
     def payrolls(company_uuid: str,
@@ -153,7 +195,97 @@ def create_emulator(options: SandboxOptions, company: CompanyState | None = None
         own(company_uuid)
         return list(state.reversals)
 
+    @app.get("/v1/companies/{company_uuid}/contractors", dependencies=api)
+    def contractors(company_uuid: str, page: Annotated[int, Query(ge=1)] = 1,
+                    per: Annotated[int, Query(ge=1, le=_MAX_PER)] = 25) -> list[dict[str, Any]]:
+        """The company's contractors, with their department."""
+        own(company_uuid)
+        every = [c.wire(state.uuid, state.department_uuid(c.department))
+                 for c in state.contractors.values()]
+        return every[(page - 1) * per: page * per]
+
+    @app.get("/v1/companies/{company_uuid}/contractor_payments", dependencies=api)
+    def contractor_payments(company_uuid: str, start_date: str, end_date: str,
+                            contractor_uuid: str | None = None) -> dict[str, Any]:
+        """Payments dated ``start_date``..``end_date``, grouped by contractor, with totals."""
+        own(company_uuid)
+        low, high = _date(start_date, "start_date"), _date(end_date, "end_date")
+        if high < low:
+            raise GustoError(422, "end_date is before start_date")
+        found = sorted((p for p in state.contractor_payments.values()
+                        if low <= dt.date.fromisoformat(p["date"]) <= high
+                        and contractor_uuid in (None, p["contractor_uuid"])),
+                       key=lambda p: (p["date"], p["uuid"]))
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for payment in found:
+            grouped.setdefault(payment["contractor_uuid"], []).append(payment)
+        return {
+            "total": {"wages": _sum(found, "wage_total"),
+                      "reimbursements": _sum(found, "reimbursement")},
+            "contractor_payments": [
+                {"contractor_uuid": who, "wage_total": _sum(paid, "wage_total"),
+                 "reimbursement_total": _sum(paid, "reimbursement"), "payments": paid}
+                for who, paid in grouped.items()],
+        }
+
+    @app.get("/v1/companies/{company_uuid}/contractor_payments/{payment_uuid}",
+             dependencies=api)
+    @app.get("/v1/companies/{company_uuid}/contractor_payment/{payment_uuid}",
+             dependencies=api, include_in_schema=False)
+    def contractor_payment(company_uuid: str, payment_uuid: str) -> dict[str, Any]:
+        """One contractor payment (a cancelled one is gone: 404).
+
+        Current API versions name it ``contractor_payments/{id}``; older ones
+        ``contractor_payment/{id}``, which is still answered.
+        """
+        own(company_uuid)
+        found = state.contractor_payments.get(payment_uuid)
+        if found is None:
+            raise GustoError(404, f"no contractor payment {payment_uuid}")
+        return found
+
     # -- test controls: what a user does in Gusto ------------------------------------
+
+    @app.post("/_emulator/contractors")
+    def onboard(body: dict[str, Any]) -> dict[str, Any]:
+        """Onboard a contractor: names, ``department``, ``hourly_rate``, ``payment_method``."""
+        rate = body.get("hourly_rate")
+        record = state.add_contractor(
+            str(body.get("first_name", "")), str(body.get("last_name", "")),
+            body.get("department"), business_name=body.get("business_name"),
+            hourly_rate=None if rate is None else str(_amount(rate, "hourly_rate")),
+            payment_method=str(body.get("payment_method", "Direct Deposit")))
+        return record.wire(state.uuid, state.department_uuid(record.department))
+
+    @app.post("/_emulator/contractor_payments")
+    def pay(body: dict[str, Any]) -> dict[str, Any]:
+        """Pay a contractor on ``date``: ``wage``, ``bonus``, ``hours``, ``reimbursement``."""
+        made = state.pay_contractor(
+            str(body.get("contractor_uuid")), _date(body.get("date"), "date"),
+            payment_method=body.get("payment_method"),
+            **{k: str(_amount(body[k], k)) for k in ("wage", "bonus", "hours", "reimbursement")
+               if k in body})
+        notify("contractor_payment.created", made["uuid"], "ContractorPayment")
+        return made
+
+    @app.post("/_emulator/contractor_payments/{payment_uuid}/cancel")
+    def cancel(payment_uuid: str) -> dict[str, Any]:
+        """Cancel a contractor payment (it is deleted); sends ``contractor_payment.cancelled``."""
+        state.cancel_contractor_payment(payment_uuid)
+        notify("contractor_payment.cancelled", payment_uuid, "ContractorPayment")
+        return {"uuid": payment_uuid, "cancelled": True}
+
+    @app.post("/_emulator/oauth/expire")
+    def expire() -> dict[str, Any]:
+        """Expire every access token the OAuth server issued."""
+        oauth().expire_access()
+        return {"expired": True}
+
+    @app.post("/_emulator/oauth/revoke")
+    def revoke() -> dict[str, Any]:
+        """Revoke every refresh token (the application was disconnected)."""
+        oauth().revoke_refresh()
+        return {"revoked": True}
 
     @app.post("/_emulator/employees")
     def hire(body: dict[str, Any]) -> dict[str, Any]:
@@ -190,6 +322,10 @@ def create_emulator(options: SandboxOptions, company: CompanyState | None = None
         return made
 
     return app
+
+
+def _sum(payments: list[dict[str, Any]], key: str) -> str:
+    return str(sum((Decimal(p[key]) for p in payments), Decimal("0.00")))
 
 
 def _shown(payroll: dict[str, Any], include: set[str]) -> dict[str, Any]:

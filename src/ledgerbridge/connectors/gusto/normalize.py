@@ -18,13 +18,19 @@ A reversed payroll gives the same documents, void, as a new version dated when t
 reversal was approved: their entries are reversed on that day.
 The reversal payrolls Gusto may create (``reversal_payroll_uuids``) give nothing,
 since voiding the original already takes it out of the books.
+
+A contractor payment is bundled with its contractor's name and department and gives
+a :class:`PayrollRun` of one contractor on the payment date: ``wage_total`` is the
+contractor's pay, the reimbursement is paid on top, nothing is withheld. Paid by
+direct deposit, Gusto debits it (``processor`` "Gusto": owed to Gusto until the debit
+is reconciled); paid by check, it leaves the bank when the company hands it over.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -37,7 +43,8 @@ from ledgerbridge.documents import (
 )
 from ledgerbridge.sync.errors import FatalError
 
-__all__ = ["bundle", "payroll_documents", "reference"]
+__all__ = ["bundle", "contractor_bundle", "contractor_payment_documents", "payroll_documents",
+           "reference"]
 
 CURRENCY = "USD"
 
@@ -158,3 +165,65 @@ def _documents(payroll: dict[str, Any], uuid: str, data: dict[str, Any],
         }))
     found += accruals(run)
     return found
+
+
+def contractor_name(contractor: dict[str, Any]) -> str | None:
+    """How a contractor is named: the business's name, else first and last name."""
+    if contractor.get("business_name"):
+        return str(contractor["business_name"])
+    name = " ".join(p for p in (contractor.get("first_name"), contractor.get("last_name")) if p)
+    return name or None
+
+
+def contractor_bundle(payment: dict[str, Any], contractors: list[dict[str, Any]]
+                      ) -> dict[str, Any]:
+    """What normalizing a contractor payment needs, in one JSON object."""
+    who = payment.get("contractor_uuid")
+    contractor = next((c for c in contractors if c.get("uuid") == who), {})
+    return {"contractor_payment": payment,
+            "contractor": {"uuid": who, "name": contractor_name(contractor),
+                           "department": contractor.get("department")}}
+
+
+def contractor_payment_documents(data: dict[str, Any], connection: str) -> list[Document]:
+    """The payroll run of one bundled contractor payment."""
+    payment = data["contractor_payment"]
+    uuid = payment.get("uuid")
+    try:
+        return [_contractor_run(payment, data["contractor"], connection)]
+    except (ValidationError, ValueError, KeyError, TypeError, ArithmeticError) as exc:
+        raise FatalError(f"contractor payment {uuid}: {exc}", connection=connection,
+                         stream="contractor_payments", record=uuid) from None
+
+
+def _contractor_run(payment: dict[str, Any], contractor: dict[str, Any],
+                    connection: str) -> PayrollRun:
+    where = "contractor_payment"
+    wage, bonus, rate, repaid, total = (
+        Decimal(_money(payment, key, where))
+        for key in ("wage", "bonus", "hourly_rate", "reimbursement", "wage_total"))
+    hours = Decimal(str(payment.get("hours") or "0"))
+    expected = wage + bonus + (hours * rate).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    if expected != total:
+        raise ValueError(f"wage_total is {total} but wage {wage} + bonus {bonus} + hours "
+                         f"{hours} x hourly_rate {rate} = {expected}")
+    method = payment.get("payment_method")
+    if method not in ("Direct Deposit", "Check"):
+        raise ValueError(f"payment_method {method!r} is not Direct Deposit or Check")
+    uuid = payment["uuid"]
+    day = payment["date"]
+    return PayrollRun.model_validate({
+        "source": {"connection": connection, "object_type": "contractor_payment",
+                   "external_id": uuid},
+        "period_start": day, "period_end": day, "pay_date": day, "status": "paid",
+        "processor": "Gusto" if method == "Direct Deposit" else None,
+        "reference": reference(uuid), "currency": CURRENCY,
+        "employees": [{
+            "employee": {"external_id": contractor.get("uuid") or payment["contractor_uuid"],
+                         "name": contractor.get("name")},
+            "contractor": True, "department": contractor.get("department"),
+            "gross": str(total), "employee_taxes": "0.00", "deductions": "0.00",
+            "employer_taxes": "0.00", "employer_contributions": "0.00",
+            "reimbursements": str(repaid) if repaid else None, "net": str(total + repaid),
+        }],
+    })
