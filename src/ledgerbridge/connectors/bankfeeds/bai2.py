@@ -10,8 +10,11 @@ Before the library sees the file, records are put one to a line: banks put
 several slash-ended records on one physical line, wrap a record over two lines
 without an 88, or leave the slash off. Continuations (88) are joined here too,
 because the library runs the last field of an 03 into the first field of its
-88 ("190" + "500000"). The control totals in the 49/98/99 trailers are not
-checked: the library counts records differently from banks that pre-join lines.
+88 ("190" + "500000"). An 03 whose line ends one empty field past its last
+complete summary (``015,35217175,,,/`` then ``88,040,...``) has that field dropped
+before the join, or every later summary would shift by one. The control totals
+in the 49/98/99 trailers are not checked: the library counts records differently
+from banks that pre-join lines.
 """
 
 from __future__ import annotations
@@ -67,6 +70,19 @@ def _text_starts_in(first: str) -> bool:
     return len(fields) >= 1 + 3 + avail + 2 + 1
 
 
+def _dangling_field(account: str) -> bool:
+    """Whether an 03 record ends with one empty field after its complete summaries."""
+    summaries = account.split(",")[3:]
+    at = 0
+    while at + 4 <= len(summaries):
+        funds = summaries[at + 3]
+        extra = _AVAILABILITY_FIELDS.get(funds, 0)
+        if funds == "D" and at + 4 < len(summaries) and summaries[at + 4].isdigit():
+            extra = 1 + 2 * int(summaries[at + 4])
+        at += 4 + extra
+    return at == len(summaries) - 1 and summaries[-1] == ""
+
+
 def _logical_records(records: list[str]) -> list[str]:
     """Join each 88 onto the record it continues, as one comma-separated line."""
     out: list[str] = []
@@ -81,6 +97,8 @@ def _logical_records(records: list[str]) -> list[str]:
         head = previous.rstrip().removesuffix("/")
         if previous.startswith("16,") and _text_starts_in(previous):
             out[-1] = f"{head} {body.strip()}" if body.strip() else head
+        elif previous.startswith("03,") and _dangling_field(head):
+            out[-1] = f"{head.removesuffix(',')},{body}"
         else:
             out[-1] = f"{head},{body}"
     return [_fill_availability(r.rstrip().removesuffix("/").rstrip()) for r in out]

@@ -10,14 +10,23 @@ One :class:`~ledgerbridge.connectors.bankfeeds.statement.StatementLine` is made 
 ``TxDtls`` stays one line: its end-to-end ids and remittance texts are joined.
 A payment the bank converted keeps what the payer sent (``AmtDtls/InstdAmt``, else
 ``AmtDtls/TxAmt``, in another currency than the booked amount) and the bank's
-rate (``CcyXchg/XchgRate``, read per its ``UnitCcy``) as the line's original.
+rate (``CcyXchg/XchgRate`` of that amount, else of ``CntrValAmt``, read per its
+``UnitCcy`` or ``SrcCcy``) as the line's original.
 Splitting a batch into its payments belongs to reconciliation, which can match
 the booked total against the open items.
+
+Some banks' exports put several ``Document`` messages one after the other in one
+file; each is read in turn. Two elements the schema requires are sometimes left
+out: a balance without ``CdtDbtInd`` is read as a credit (its amount is never
+negative), and an entry without ``BookgDt`` and ``ValDt`` is booked on the
+statement's date (``FrToDt/ToDtTm``, else the closing balance's date, else the
+statement's ``CreDtTm``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 
 from lxml import etree
@@ -37,6 +46,7 @@ _Element = etree._Element
 _CONTAINERS = {"Stmt": "camt.053", "Rpt": "camt.052", "Ntfctn": "camt.054"}
 _OPENING = ("OPBD", "PRCD")
 _CLOSING = ("CLBD",)
+_DOCUMENT_END = re.compile(rb"</(?:[\w.-]+:)?Document\s*>")
 _SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
@@ -83,8 +93,13 @@ def _record(el: _Element) -> str:
 
 def _date(el: _Element | None) -> dt.date | None:
     """Read a ``Dt`` or ``DtTm`` choice; a date-time keeps its own calendar date."""
-    text = _text(el, "Dt") or _text(el, "DtTm")
-    if text is None:
+    return _calendar_date(_child(el, "Dt")) or _calendar_date(_child(el, "DtTm"))
+
+
+def _calendar_date(el: _Element | None) -> dt.date | None:
+    """The calendar date an element's text starts with (``2024-03-07`` or a date-time)."""
+    text = (el.text or "").strip() if el is not None else ""
+    if not text:
         return None
     try:
         return dt.date.fromisoformat(text[:10])
@@ -206,8 +221,10 @@ def _foreign(holder: _Element, booked: Money) -> tuple[Money, Decimal | None] | 
         except MoneyError as exc:
             raise StatementError(str(exc), record=_record(amt)) from None
         signed = minor if booked.minor >= 0 else -minor
-        return Money(signed, currency), _rate(_child(part, "CcyXchg"), currency,
-                                              booked.currency)
+        xchg = _child(part, "CcyXchg")
+        if xchg is None:
+            xchg = _child(details, "CntrValAmt", "CcyXchg")
+        return Money(signed, currency), _rate(xchg, currency, booked.currency)
     return None
 
 
@@ -231,12 +248,12 @@ def _original(entry: _Element, txs: list[_Element],
             rates.pop() if len(rates) == 1 else None)
 
 
-def _line(entry: _Element, intraday: bool) -> StatementLine:
+def _line(entry: _Element, intraday: bool, statement_date: dt.date | None) -> StatementLine:
     amount = _money(_child(entry, "Amt"), _text(entry, "CdtDbtInd"), entry)
     status = _status(entry)
     booked = _date(_child(entry, "BookgDt"))
     value = _date(_child(entry, "ValDt"))
-    booking_date = booked or value
+    booking_date = booked or value or statement_date
     if booking_date is None:
         raise StatementError("entry without BookgDt or ValDt", record=_record(entry))
 
@@ -286,7 +303,8 @@ def _balance(container: _Element, codes: tuple[str, ...]) -> Balance | None:
             when = _date(_child(bal, "Dt"))
             if when is None:
                 raise StatementError(f"{code} balance without a date", record=_record(bal))
-            return Balance(when, _money(_child(bal, "Amt"), _text(bal, "CdtDbtInd"), bal))
+            indicator = _text(bal, "CdtDbtInd") or "CRDT"  # left out by some banks
+            return Balance(when, _money(_child(bal, "Amt"), indicator, bal))
     return None
 
 
@@ -297,9 +315,13 @@ def _statement(container: _Element, kind: str) -> Statement:
         raise StatementError(
             "no account: Acct/Id/IBAN, Othr/Id or PrtryAcct/Id", record=_record(container)
         )
-    lines = tuple(_line(e, kind == "camt.052") for e in _children(container, "Ntry"))
     opening = _balance(container, _OPENING)
     closing = _balance(container, _CLOSING)
+    statement_date = (_calendar_date(_child(container, "FrToDt", "ToDtTm"))
+                      or (closing.date if closing else None)
+                      or _calendar_date(_child(container, "CreDtTm")))
+    lines = tuple(_line(e, kind == "camt.052", statement_date)
+                  for e in _children(container, "Ntry"))
     currency = (
         _text(acct, "Ccy")
         or (opening.amount.currency if opening else None)
@@ -332,18 +354,33 @@ class CamtFormat:
         )
 
     def parse(self, data: bytes) -> list[Statement]:
-        """Read every Stmt, Rpt and Ntfctn of the document."""
-        try:
-            root = etree.fromstring(data, _SAFE_PARSER)
-        except etree.XMLSyntaxError as exc:
-            raise StatementError(f"not well-formed XML: {exc}", record="camt") from None
-        message = next((c for c in root if isinstance(c.tag, str)), None)
-        if _local(root) != "Document" or message is None:
-            raise StatementError("no Document with a message inside", record=_local(root))
-        found = [c for c in message if _local(c) in _CONTAINERS]
-        if not found:
-            raise StatementError("no Stmt, Rpt or Ntfctn", record=_record(message))
-        return [_statement(c, _CONTAINERS[_local(c)]) for c in found]
+        """Read every Stmt, Rpt and Ntfctn of every Document in the file."""
+        return [st for document in _documents(data) for st in _read_document(document)]
+
+
+def _documents(data: bytes) -> list[bytes]:
+    """Split a file into its ``Document`` messages (usually one; some exports concatenate)."""
+    parts, start = [], 0
+    for end in _DOCUMENT_END.finditer(data):
+        parts.append(data[start:end.end()])
+        start = end.end()
+    if data[start:].strip() or not parts:
+        parts.append(data[start:])
+    return parts
+
+
+def _read_document(data: bytes) -> list[Statement]:
+    try:
+        root = etree.fromstring(data.strip(), _SAFE_PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise StatementError(f"not well-formed XML: {exc}", record="camt") from None
+    message = next((c for c in root if isinstance(c.tag, str)), None)
+    if _local(root) != "Document" or message is None:
+        raise StatementError("no Document with a message inside", record=_local(root))
+    found = [c for c in message if _local(c) in _CONTAINERS]
+    if not found:
+        raise StatementError("no Stmt, Rpt or Ntfctn", record=_record(message))
+    return [_statement(c, _CONTAINERS[_local(c)]) for c in found]
 
 
 CAMT = CamtFormat()

@@ -4,15 +4,23 @@ The library splits the tags and builds amounts, balances and dates (including th
 :61: entry date that falls in the next year across new year). Before it sees the
 text, this module removes what it would otherwise glue onto the last transaction:
 SWIFT/bank headers and trailers (``{1:...}``, ``-``, ``-XXX``, SOH/ETX bytes) and
-a statement-level :86: after the closing balance (ING). After it, the :86: text
-is kept whole as the description and the counterparty is pulled from the layouts
-of Dutch, Polish and German banks when one of them matches.
+a statement-level :86: after the closing balance (ING); a balance written without
+its currency (``:62M:C020315105000,00``) gets the statement's. A day past the end
+of its month (German banks' 30 February or 31 November) is read as the month's last
+day. After it, the :86: text is kept whole as the description and the
+counterparty is pulled from the layouts of Dutch, Polish and German banks when one
+of them matches.
+
+Two damaged layouts are refused rather than misread: a :61: after a statement's
+closing balance and end line (``-``) with no new :20:, and a second :25: inside a
+statement after its :61: lines; either would file lines under the wrong account.
 
 An MT942 (no :60: opening balance; :34F:/:13D: present) gives pending lines.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from decimal import Decimal
@@ -35,6 +43,9 @@ _TRAILER = re.compile(r"^-(XXX|\})?\s*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$")
 _NONREF = {"", "NONREF"}
+_CLOSING_TAGS = {"62", "62F", "62M", "64", "65"}
+_BALANCE_CURRENCY = re.compile(r"^:6[0245][FM]?:[CD]\d{6}([A-Z]{3})")
+_BALANCE_NO_CURRENCY = re.compile(r"^(:6[0245][FM]?:[CD]\d{6})(\d[\d,]*\s*)$")
 
 # Dutch "structured" :86: (ING, ABN AMRO, Rabobank since 2014): /CODE/value...
 _STRUCT_KEYS = (
@@ -91,22 +102,71 @@ def _german_details(
     )
 
 
-_PROCESSORS = {"post_transaction_details": [_keep_details, _german_details]}
+def _clamp_days(
+    transactions: Any, tag: Any, tag_dict: dict[str, Any], *args: Any
+) -> dict[str, Any]:
+    """Read a day past its month's end (30 February, 31 November) as the last day."""
+    year = tag_dict.get("year") or ""
+    if not year.isdigit():
+        return tag_dict
+    for month_key, day_key in (("month", "day"), ("entry_month", "entry_day")):
+        month, day = tag_dict.get(month_key) or "", tag_dict.get(day_key) or ""
+        if month.isdigit() and day.isdigit() and 1 <= int(month) <= 12:
+            last = calendar.monthrange(2000 + int(year) % 100, int(month))[1]
+            if int(day) > last:
+                tag_dict[day_key] = str(last)
+    return tag_dict
+
+
+_DATED_TAGS = (
+    "statement",
+    "opening_balance",
+    "intermediate_opening_balance",
+    "final_opening_balance",
+    "closing_balance",
+    "intermediate_closing_balance",
+    "final_closing_balance",
+    "available_balance",
+    "forward_available_balance",
+)
+_PROCESSORS = {
+    "post_transaction_details": [_keep_details, _german_details],
+    **{f"pre_{slug}": [_clamp_days] for slug in _DATED_TAGS},
+}
 _OPTIONS = mt940.Options.all()
 
 
 def _clean(text: str) -> str:
-    """Drop headers, trailers and statement-level :86: the library would misfile."""
+    """Drop headers, trailers and statement-level :86: the library would misfile.
+
+    Raises StatementError on a :61: after a statement's end with no new :20:, and
+    on a second :25: inside a statement after its :61: lines.
+    """
     text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = text.split("\n")
+    # A balance without currency takes the last one written, else the file's first.
+    currency = next((m.group(1) for line in lines if (m := _BALANCE_CURRENCY.match(line))), None)
     out: list[str] = []
     previous: str | None = None  # last tag seen other than :86:
     in_stray_86 = False
     in_trailer = False
-    for line in text.split("\n"):
+    closed = False  # the statement's closing balance and end line were seen
+    has_lines = False  # the statement has :61: lines
+    for number, line in enumerate(lines, start=1):
         tag = _TAG.match(line)
         if tag:
             code = tag.group(1)
             in_trailer = False
+            if code == "20":
+                closed = has_lines = False
+            elif code == "61" and closed:
+                raise StatementError("a :61: line after the statement's closing balance and "
+                                     "end line (-), with no :20: starting a new statement",
+                                     record=f"mt940 line {number}")
+            elif code == "25" and has_lines:
+                raise StatementError("a second :25: account inside a statement, after its "
+                                     ":61: lines", record=f"mt940 line {number}")
+            has_lines = has_lines or code == "61"
             if code == "86":
                 in_stray_86 = previous != "61"
                 if in_stray_86:
@@ -114,8 +174,13 @@ def _clean(text: str) -> str:
             else:
                 in_stray_86 = False
                 previous = code
+            if found := _BALANCE_CURRENCY.match(line):
+                currency = found.group(1)
+            elif currency and (bare := _BALANCE_NO_CURRENCY.match(line)):
+                line = f"{bare.group(1)}{currency}{bare.group(2)}"
         elif _TRAILER.match(line):
             in_trailer = True
+            closed = closed or previous in _CLOSING_TAGS
             continue
         if in_stray_86 or in_trailer:
             continue

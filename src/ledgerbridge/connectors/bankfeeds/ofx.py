@@ -46,6 +46,14 @@ _CHARSETS = {
     "UTF8": "utf_8",
 }
 _STATEMENTS = ("STMTRS", "CCSTMTRS")
+# Aggregates whose end tag some banks leave out (Nubank: no </BANKTRANLIST>): closed
+# where their parent ends, they keep their children.
+_AGGREGATES = frozenset({"BANKTRANLIST", "BANKTRANLISTP", "STMTTRN", "STMTTRNP", "LEDGERBAL",
+                         "AVAILBAL", "CURRENCY", "ORIGCURRENCY", "PAYEE", "BANKACCTFROM",
+                         "CCACCTFROM", "BANKACCTTO", "CCACCTTO", "STATUS"})
+# What a transaction list may hold: any other tag ends a list whose end tag is missing.
+_LIST_ITEMS = {"BANKTRANLIST": {"DTSTART", "DTEND", "STMTTRN"},
+               "BANKTRANLISTP": {"DTASOF", "STMTTRNP"}}
 _RESPONSES = ("STMTTRNRS", "CCSTMTTRNRS")
 
 
@@ -89,6 +97,9 @@ class OfxFormat:
             for rs in root.iter()
             if rs.tag in _STATEMENTS
         ]
+        if not statements and root.find(".//INVSTMTRS") is not None:
+            raise StatementError("an investment statement (INVSTMTRS): only bank and credit "
+                                 "card statements are read", record="OFX")
         if not statements:
             raise StatementError("no STMTRS or CCSTMTRS statement in the file", record="OFX")
         return statements
@@ -116,7 +127,7 @@ def _decode(data: bytes) -> str:
             raise StatementError(f"header line {number} is not KEY:VALUE: {line!r}",
                                  record="OFX header")
         fields[match.group(1).upper()] = match.group(2).upper()
-    if "OFXHEADER" not in fields:
+    if fields and "OFXHEADER" not in fields:
         raise StatementError("missing OFXHEADER line", record="OFX header")
     body = data[len(head[:start].encode("latin_1")):]
     charset = fields.get("CHARSET", "NONE")
@@ -180,6 +191,8 @@ def _build_tree(body: str) -> ET.Element:
                 _close_empty(stack)
             stack.pop()
             continue
+        while stack[-1].tag in _LIST_ITEMS and tag not in _LIST_ITEMS[stack[-1].tag]:
+            stack.pop()
         elem = ET.SubElement(stack[-1], tag)
         if text:
             elem.text = _unescape(text)
@@ -195,8 +208,10 @@ def _build_tree(body: str) -> ET.Element:
 
 
 def _close_empty(stack: list[ET.Element]) -> None:
-    """Close an element left open; its would-be children were really its siblings."""
+    """Close an element left open; a leaf's would-be children were really its siblings."""
     orphan = stack.pop()
+    if orphan.tag in _AGGREGATES:
+        return
     parent = stack[-1]
     for child in list(orphan):
         orphan.remove(child)
@@ -234,7 +249,7 @@ def _text(elem: ET.Element, path: str) -> str | None:
 
 def _balance(rs: ET.Element, tag: str, currency: str, record: str) -> Balance | None:
     bal = rs.find(tag)
-    if bal is None:
+    if bal is None or _text(bal, "BALAMT") is None:  # some banks send <BALAMT></BALAMT>
         return None
     where = f"{record}, {tag}"
     return Balance(
@@ -248,7 +263,7 @@ def _statement(rs: ET.Element, response: ET.Element | None, fmt: str) -> Stateme
     record = f"{rs.tag} {account or '?'}"
     if account is None:
         raise StatementError("no BANKACCTFROM/ACCTID or CCACCTFROM/ACCTID", record=record)
-    currency = _text(rs, "CURDEF")
+    currency = _text(rs, "CURDEF") or _line_currency(rs)
     if currency is None:
         raise StatementError("no CURDEF", record=record)
     currency = currency.upper()
@@ -256,6 +271,10 @@ def _statement(rs: ET.Element, response: ET.Element | None, fmt: str) -> Stateme
         Money.zero(currency)
     except MoneyError as err:
         raise StatementError(f"CURDEF: {err}", record=record) from None
+    listed = len(rs.findall("BANKTRANLIST/STMTTRN")) + len(rs.findall("BANKTRANLISTP/STMTTRNP"))
+    if listed != len(rs.findall(".//STMTTRN")) + len(rs.findall(".//STMTTRNP")):
+        raise StatementError("a STMTTRN outside its BANKTRANLIST (an end tag is missing)",
+                             record=record)
     lines = [
         _line(trn, currency, f"{record}, STMTTRN {number}")
         for number, trn in enumerate(rs.findall("BANKTRANLIST/STMTTRN"), 1)
@@ -278,6 +297,19 @@ def _statement(rs: ET.Element, response: ET.Element | None, fmt: str) -> Stateme
         statement_id=trnuid,
         format=fmt,
     )
+
+
+def _line_currency(rs: ET.Element) -> str | None:
+    """The one CURSYM every line's CURRENCY names at rate 1, for a statement with CURDEF empty."""
+    lines = rs.findall("BANKTRANLIST/STMTTRN") + rs.findall("BANKTRANLISTP/STMTTRNP")
+    found = {(_symbol(trn.find("CURRENCY")), _text(trn, "CURRENCY/CURRATE")) for trn in lines}
+    if len(found) != 1:
+        return None
+    symbol, rate = found.pop()
+    try:
+        return symbol if symbol and rate and Decimal(rate) == 1 else None
+    except InvalidOperation:
+        return None
 
 
 def _line(trn: ET.Element, currency: str, record: str, *, pending: bool = False) -> StatementLine:
