@@ -8,12 +8,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, text
 
 from ledgerbridge.ledger import Ledger
 from ledgerbridge.ledger.chart import standard_chart
 from ledgerbridge.store import make_engine, upgrade
 from ledgerbridge.store.tables import metadata
+
+# Properties are checked for what they assert, never for how fast one example runs:
+# on a shared machine the first example (loading CLDR data, compiling a model) can
+# exceed any per-example deadline. Speed is measured in bench/.
+settings.register_profile("ledgerbridge", deadline=None)
+settings.load_profile("ledgerbridge")
 
 PG_URL = os.environ.get("LEDGERBRIDGE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
