@@ -12,7 +12,12 @@ naive baseline, measured in the same run, carries the last balance forward plus
 the average daily net flow of the last 90 days. Also reports how often the true
 balance fell inside the P10-P90 band.
 
+With ``--savings-currency EUR`` the savings account is kept in EUR (the monthly
+transfer bought at a rate that moves day by day): the total is then compared in
+USD at the rate each forecast used, as it cannot foresee exchange rates.
+
     python bench/forecast_bench.py [--seed 7] [--db URL] [--simulations 500]
+        [--savings-currency EUR]
 """
 
 from __future__ import annotations
@@ -23,16 +28,14 @@ import random
 import tempfile
 import time
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import func, select
-
-from ledgerbridge.intelligence.forecast import TOTAL, Deal, forecast, load_history, naive
+from ledgerbridge.intelligence.forecast import TOTAL, Deal, Forecast, forecast, load_history, naive
 from ledgerbridge.ledger import Entry, Ledger, Line
 from ledgerbridge.ledger.chart import standard_chart
-from ledgerbridge.money import Money
+from ledgerbridge.money import Money, convert
 from ledgerbridge.store import make_engine, upgrade
-from ledgerbridge.store.tables import accounts, journal_lines
 
 START = dt.date(2025, 1, 1)
 END = dt.date(2026, 6, 30)
@@ -65,7 +68,8 @@ def _entry(day: dt.date, memo: str, *lines: tuple[str, int, str | None, dt.date 
 class Company:
     """The generated books: entries by day, and the pipeline."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, savings: str = CUR) -> None:
+        self.savings = savings
         self.rng = random.Random(seed)
         self.entries: list[Entry] = []
         self.deals: list[PlannedDeal] = []
@@ -118,8 +122,7 @@ class Company:
         if day.day == 1:
             self.entries.append(_entry(day, "Office rent", ("6100", 850_000, None, None),
                                        ("1010", -850_000, None, None)))
-            self.entries.append(_entry(day, "Transfer to savings", ("1020", 500_000, None, None),
-                                       ("1010", -500_000, None, None)))
+            self.entries.append(self.to_savings(day, 500_000))
         if day.day in (3, 17):
             for name, amount in (("Hosting", 120_000), ("Software", 45_000)):
                 if day.day == 3 or name == "Hosting":
@@ -130,6 +133,17 @@ class Company:
             if amount:
                 self.entries.append(_entry(day, "Sundry", ("1010", amount, None, None),
                                            ("4900", -amount, None, None)))
+
+    def to_savings(self, day: dt.date, amount: int) -> Entry:
+        """``amount`` moved to savings, bought in the savings currency at the day's rate."""
+        if self.savings == CUR:
+            return _entry(day, "Transfer to savings", ("1020", amount, None, None),
+                          ("1010", -amount, None, None))
+        rate = Decimal("1.05") + Decimal(day.toordinal() % 61) / 1000  # USD per unit
+        bought = convert(amount, CUR, 1 / rate, self.savings)
+        booked = convert(bought, self.savings, rate, CUR)
+        return Entry(day, (Line("1020", Money(bought, self.savings), rate),
+                           Line("1010", _m(-booked))), "Transfer to savings")
 
     def generate(self) -> None:
         """Run the days, then turn won deals into invoices on their close dates."""
@@ -149,17 +163,13 @@ class Company:
                      if p.created <= as_of < p.deal.close_date)
 
 
-def balances(ledger: Ledger, day: dt.date) -> dict[str, int]:
-    """Book balance of each bank account at the end of ``day``, and the total."""
-    with ledger.engine.connect() as conn:
-        rows = conn.execute(
-            select(accounts.c.code, func.sum(journal_lines.c.amount))
-            .join(accounts, accounts.c.id == journal_lines.c.account_id)
-            .where(accounts.c.subtype == "bank", journal_lines.c.date <= day)
-            .group_by(accounts.c.code)).all()
-    out = {code: int(total) for code, total in rows}
-    out[TOTAL] = sum(out.values())
-    return out
+def actual_total(ledger: Ledger, day: dt.date, result: Forecast) -> int:
+    """The bank accounts' total at the end of ``day``, at the rates ``result`` used."""
+    history = load_history(ledger, day)
+    rates = {r.currency: r.rate for r in result.rates}
+    return sum(balance if history.currency_of(a) == CUR
+               else convert(balance, history.currency_of(a), rates[history.currency_of(a)], CUR)
+               for a, balance in history.balances.items())
 
 
 def main() -> None:
@@ -168,12 +178,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--db", default=None, help="database URL (default: a temp SQLite file)")
     parser.add_argument("--simulations", type=int, default=500)
+    parser.add_argument("--savings-currency", default=CUR,
+                        help="keep the savings account in this currency")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(args.db or f"sqlite:///{Path(tmp) / 'forecast.db'}")
         upgrade(engine)
         ledger = Ledger.create(engine, entity="bench", currency=CUR, chart=standard_chart())
-        company = Company(args.seed)
+        company = Company(args.seed, args.savings_currency)
         company.generate()
         ledger.post_many(sorted(company.entries, key=lambda e: e.date))
         print(f"books: {len(company.entries)} entries, {len(company.deals)} deals, "
@@ -195,7 +207,7 @@ def main() -> None:
             took += time.perf_counter() - started
             baseline = naive(history, max(HORIZONS))
             for h in HORIZONS:
-                actual = balances(ledger, as_of + dt.timedelta(days=h))[TOTAL]
+                actual = actual_total(ledger, as_of + dt.timedelta(days=h), result)
                 band = result.of(TOTAL).days[h - 1]
                 ours[h].append(abs(band.median - actual))
                 base[h].append(abs(baseline[TOTAL][h - 1] - actual))

@@ -41,7 +41,11 @@ def forecast_command(
     db: DbOption = None,
     entity: EntityOption = "default",
 ) -> None:
-    """Forecast daily bank balances with a P10-P90 band, per account or in total."""
+    """Forecast daily bank balances with a P10-P90 band, per account or in total.
+
+    Each account is in its own currency; the total is in the functional currency,
+    at the latest rate the ledger knows for each other currency.
+    """
     ledger = open_ledger(db, entity)
     day = as_of.date() if as_of else dt.date.today()
     try:

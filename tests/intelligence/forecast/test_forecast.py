@@ -135,7 +135,7 @@ def test_the_report_and_chart_show_the_band():
     data = to_json_obj(forecast_report(result, "1020"))
     assert data["start_balance"] == "500.00" and len(data["rows"]) == 14
     assert data["rows"][0] == {"date": "2026-04-01", "low": "500.00", "median": "500.00",
-                               "high": "500.00"}
+                               "high": "500.00", "currency": "USD"}
     drawn = chart(result, width=140, height=100)
     assert drawn.line.startswith("0,") and len(drawn.band.split()) == 1 + 2 * 14
 

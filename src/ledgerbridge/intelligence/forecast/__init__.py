@@ -9,9 +9,10 @@ from ledgerbridge.intelligence.forecast.model import (
     Forecast,
     History,
     PartyLine,
+    Rate,
     Series,
 )
-from ledgerbridge.intelligence.forecast.report import Chart, chart, forecast_report
+from ledgerbridge.intelligence.forecast.report import Chart, chart, forecast_report, rate_text
 from ledgerbridge.intelligence.forecast.simulate import TOTAL, ForecastError, forecast, naive
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "ForecastError",
     "History",
     "PartyLine",
+    "Rate",
     "Series",
     "chart",
     "forecast",
@@ -32,5 +34,6 @@ __all__ = [
     "load_history",
     "naive",
     "open_deals",
+    "rate_text",
     "stage_probability",
 ]

@@ -16,6 +16,7 @@ import re
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from statistics import median
 
 from ledgerbridge.intelligence.forecast.model import BankFlow, PartyLine
@@ -46,12 +47,18 @@ def stage_probability(stage: str, probabilities: dict[str, int] | None = None) -
 
 @dataclass(frozen=True, slots=True)
 class OpenItem:
-    """What is left of an invoice or bill: its party, dates and open amount."""
+    """What is left of an invoice or bill: its party, dates and open amount.
+
+    ``amount`` is functional; ``original`` is the open part in the item's own
+    ``currency`` (the same share of it as of the functional amount), when it has one.
+    """
 
     party: str
     date: dt.date
     due: dt.date
     amount: int
+    currency: str | None = None
+    original: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +87,7 @@ def settle(lines: Iterable[PartyLine]) -> Ledgered:
     for line in lines:
         queue = queues[line.party]
         if line.amount > 0:
-            queue.append([line.date, line.due, line.amount])
+            queue.append([line.date, line.due, line.amount, line])
             terms.append((line.due - line.date).days)
             continue
         if line.account:
@@ -94,9 +101,18 @@ def settle(lines: Iterable[PartyLine]) -> Ledgered:
             if head[2] == 0:
                 queue.popleft()
                 lags[line.party].append((line.date - head[1]).days)
-    items = tuple(OpenItem(party, date, due, amount)
-                  for party, queue in queues.items() for date, due, amount in queue)
+    items = tuple(_open_item(party, date, due, amount, line)
+                  for party, queue in queues.items() for date, due, amount, line in queue)
     return Ledgered(items, dict(lags), dict(accounts), tuple(terms))
+
+
+def _open_item(party: str, date: dt.date, due: dt.date, amount: int, line: PartyLine
+               ) -> OpenItem:
+    if line.currency is None or line.original is None:
+        return OpenItem(party, date, due, amount)
+    original = (line.original if amount == line.amount
+                else round(Fraction(line.original * amount, line.amount)))
+    return OpenItem(party, date, due, amount, line.currency, original)
 
 
 @dataclass(frozen=True, slots=True)

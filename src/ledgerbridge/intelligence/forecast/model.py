@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 
-__all__ = ["BankFlow", "DayBand", "Deal", "Forecast", "History", "PartyLine", "Series"]
+__all__ = ["BankFlow", "DayBand", "Deal", "Forecast", "History", "PartyLine", "Rate", "Series"]
 
 
 @dataclass(frozen=True, slots=True)
 class BankFlow:
-    """One movement of a bank account: signed minor units, positive money in.
+    """One movement of a bank account: signed minor units of the account's currency.
+
+    Positive is money in.
 
     Attributes:
         label: who or what it was (the entry's party, else its memo).
@@ -32,6 +35,12 @@ class PartyLine:
 
     Amounts are signed so that an invoice (receivable) or a bill (payable) is
     positive; ``account`` is the bank account that a settling line's entry moved.
+
+    Attributes:
+        amount: in the functional currency (items are settled in it).
+        currency, original: the line's own currency and signed amount in it, when
+            that is not the functional currency.
+
     """
 
     party: str
@@ -39,6 +48,8 @@ class PartyLine:
     due: dt.date
     amount: int
     account: str | None = None
+    currency: str | None = None
+    original: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,14 +71,32 @@ class Deal:
 
 
 @dataclass(frozen=True, slots=True)
+class Rate:
+    """The latest exchange rate the ledger knows for a currency, as of a forecast's day.
+
+    ``rate`` is functional units per one unit of ``currency`` (as journal lines
+    carry it), from the latest line in ``currency`` up to the forecast's day.
+    """
+
+    currency: str
+    rate: Decimal
+    date: dt.date
+
+
+@dataclass(frozen=True, slots=True)
 class History:
     """The books as of ``as_of``, as the forecast needs them.
 
     Attributes:
-        balances: book balance per bank account code at the end of ``as_of``.
+        currency: the functional currency: the total's, and the deals'.
+        balances: balance per bank account code at the end of ``as_of``, in the
+            account's currency.
         flows: bank movements up to ``as_of``, oldest first.
         receivables, payables: party lines up to ``as_of``, oldest first.
         deals: open deals of the CRM pipeline.
+        currencies: each bank account's currency; an account not named is in the
+            functional currency.
+        rates: the latest rate of each other currency the accounts and items use.
 
     """
 
@@ -78,6 +107,12 @@ class History:
     receivables: tuple[PartyLine, ...]
     payables: tuple[PartyLine, ...]
     deals: tuple[Deal, ...] = ()
+    currencies: dict[str, str] = field(default_factory=dict)
+    rates: dict[str, Rate] = field(default_factory=dict)
+
+    def currency_of(self, account: str) -> str:
+        """The currency of a bank account's balance and flows."""
+        return self.currencies.get(account, self.currency)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +127,15 @@ class DayBand:
 
 @dataclass(frozen=True, slots=True)
 class Series:
-    """The daily forecast of one bank account, or of all of them (``account`` "total")."""
+    """The daily forecast of one bank account in its currency, or of all of them.
+
+    The series of all of them (``account`` "total") is in the functional currency.
+    """
 
     account: str
     start: int
     days: tuple[DayBand, ...]
+    currency: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +143,10 @@ class Forecast:
     """Daily balance bands per bank account and in total, with what they were made of.
 
     Attributes:
-        components: the expected (mean) amount each component adds over the horizon.
+        currency: the functional currency, of the total and the components.
+        components: the expected (mean) amount each component adds over the
+            horizon, in the functional currency.
+        rates: the rates the total converted other currencies at.
 
     """
 
@@ -114,6 +156,7 @@ class Forecast:
     components: dict[str, int]
     simulations: int
     seed: int
+    rates: tuple[Rate, ...] = ()
 
     def of(self, account: str) -> Series:
         """The series of one account (or "total"); unknown accounts are refused."""

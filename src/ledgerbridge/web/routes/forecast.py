@@ -7,7 +7,14 @@ import datetime as dt
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
-from ledgerbridge.intelligence.forecast import TOTAL, ForecastError, chart, forecast, load_history
+from ledgerbridge.intelligence.forecast import (
+    TOTAL,
+    ForecastError,
+    chart,
+    forecast,
+    load_history,
+    rate_text,
+)
 from ledgerbridge.web.auth import Visit
 from ledgerbridge.web.context import Dashboard
 from ledgerbridge.web.users import Role
@@ -38,6 +45,7 @@ def forecast_router(board: Dashboard) -> APIRouter:
         return board.render(request, visit, "forecast.html", title="Forecast", result=result,
                             series=series, account=account, days=days,
                             weekly=series.days[WEEK - 1::WEEK], chart=chart(result, account),
-                            currency=result.currency)
+                            currency=series.currency,
+                            rates=[rate_text(r, result.currency) for r in result.rates])
 
     return router
