@@ -73,6 +73,8 @@ def categorize_train(
     measured = (f"; on the newest {m['validation_lines']} lines: {m['accuracy']:.1%} right, "
                 f"{m['coverage']:.1%} coded automatically at {m['auto_accuracy']:.1%}"
                 if m else "")
+    if "tax_accuracy" in m:
+        measured += f", tax codes {m['tax_accuracy']:.1%} right"
     console.print(f"model v{stored.version} trained on {stored.examples} lines (seed "
                   f"{stored.seed}, data {stored.fingerprint[:12]}){measured}; "
                   f"{result.rules_proposed} new rules proposed", highlight=False)
@@ -148,15 +150,19 @@ def categorize_apply(
 def categorize_correct(
     line: Annotated[int, typer.Argument(help="Bank line id (see `categorize suggest`).")],
     account: Annotated[str, typer.Argument(help="The account it belongs to.")],
+    tax_code: Annotated[str | None, typer.Option(
+        help="Its tax code (GB-20, EXEMPT ...): booked split into net and tax; NONE for "
+             "no tax code.")] = None,
     db: DbOption = None,
     entity: EntityOption = "default",
 ) -> None:
     """Code a line to ACCOUNT (recoding it if coded before) and remember it for its merchant."""
     ledger = open_ledger(db, entity)
-    coded = _guarded(lambda: coding.code_line(ledger, line, account))
+    coded = _guarded(lambda: coding.code_line(ledger, line, account, tax_code))
+    taxed = f" with tax code {tax_code}" if tax_code else ""
     if coded:
-        console.print(f"bank line {line} coded to {account}; remembered for its merchant",
-                      highlight=False)
+        console.print(f"bank line {line} coded to {account}{taxed}; remembered for its "
+                      "merchant", highlight=False)
     else:
         console.print(f"bank line {line} remembered for {account}, but reconcile proposes a "
                       "match for it: see `reconcile status`", highlight=False)
@@ -228,15 +234,17 @@ def rules_edit(
     contains: Annotated[str | None, typer.Option(help="The text to look for.")] = None,
     account: Annotated[str | None, typer.Option(help="The account lines go to.")] = None,
     vendor: Annotated[str | None, typer.Option(help="The party to book.")] = None,
+    tax_code: Annotated[str | None, typer.Option(
+        help="The tax code to book (NONE: no tax code).")] = None,
     db: DbOption = None,
     entity: EntityOption = "default",
 ) -> None:
-    """Change a rule's condition, account or vendor."""
+    """Change a rule's condition, account, vendor or tax code."""
     ledger = open_ledger(db, entity)
 
     def change() -> object:
         with ledger.engine.begin() as conn:
             return rulebook.edit(conn, ledger, rule_id, field=field, contains=contains,
-                                 account=account, vendor=vendor)
+                                 account=account, vendor=vendor, tax_code=tax_code)
 
     console.print(f"rule {rule_id}: {_guarded(change)}", highlight=False)

@@ -10,6 +10,8 @@ A line's account comes from the first of these that gives one:
 
 A user's choice (``manual``) wins over all of them. Tax lines are not coded here: the
 mapping sends each VAT rate to its account (``recoverable_tax``, ``tax.jurisdictions``).
+A line the document states no tax for gets the tax code the categorization model
+learned for its account, when the model is sure of it (a proposal: ``tax_code``).
 """
 
 from __future__ import annotations
@@ -18,13 +20,13 @@ import json
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from sqlalchemy import Connection, or_, select
 
 from ledgerbridge.documents import Bill
 from ledgerbridge.intake.einvoice import EInvoice
-from ledgerbridge.intelligence.categorize import CategorizeError, Transaction
+from ledgerbridge.intelligence.categorize import CategorizeError, Categorizer, Transaction
 from ledgerbridge.intelligence.categorize.versions import DEFAULT_THRESHOLD, load
 from ledgerbridge.ledger import Ledger
 from ledgerbridge.mapping import PostingRules
@@ -44,11 +46,12 @@ SOURCES = ("manual", "vendor-mapping", "vendor-history", "model", "mapping")
 
 @dataclass(frozen=True, slots=True)
 class LineCode:
-    """The account of one bill line and why."""
+    """The account of one bill line and why, with the tax code proposed when the line has none."""
 
     account: str
     source: str
     reason: str
+    tax_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,16 +128,25 @@ def _history(conn: Connection, entity_id: int, vendor: str | None,
                     f"{n} of {counts.total()} lines of this vendor's posted documents")
 
 
-def _model_codes(conn: Connection, ledger: Ledger, bill: Bill) -> list[LineCode | None]:
-    """The categorization model's sure suggestion per line, None where it is unsure."""
+def _model(conn: Connection, ledger: Ledger) -> Categorizer | None:
     try:
-        _, model = load(conn, ledger)
+        return load(conn, ledger)[1]
     except CategorizeError:
-        return [None] * len(bill.lines)
+        return None
+
+
+def _txns(bill: Bill) -> list[Transaction]:
     vendor = bill.vendor.name if bill.vendor else None
-    txns = [Transaction(text=line.description or "", counterparty=vendor,
+    return [Transaction(text=line.description or "", counterparty=vendor,
                         amount=-line.net_amount.minor, currency=bill.currency,
                         date=bill.issue_date) for line in bill.lines]
+
+
+def _model_codes(model: Categorizer | None, bill: Bill) -> list[LineCode | None]:
+    """The categorization model's sure suggestion per line, None where it is unsure."""
+    if model is None:
+        return [None] * len(bill.lines)
+    txns = _txns(bill)
     out: list[LineCode | None] = []
     for found in model.suggest(txns, top=1, explain=False):
         best = found[0] if found else None
@@ -144,18 +156,32 @@ def _model_codes(conn: Connection, ledger: Ledger, bill: Bill) -> list[LineCode 
     return out
 
 
+def _tax_codes(model: Categorizer | None, bill: Bill, codes: list[LineCode]) -> list[LineCode]:
+    """``codes`` with the learned tax code of each line the bill states no tax for."""
+    if model is None or bill.tax_lines:
+        return codes
+    out = []
+    for line, txn, code in zip(bill.lines, _txns(bill), codes, strict=True):
+        guess = None if line.tax_lines else model.tax_for(txn, code.account)
+        sure = guess is not None and guess.code and guess.confidence >= DEFAULT_THRESHOLD
+        out.append(replace(code, tax_code=guess.code) if sure else code)
+    return out
+
+
 def code_lines(conn: Connection, ledger: Ledger, rules: PostingRules, bill: Bill,
                contact_id: int | None) -> list[LineCode]:
     """Each line of ``bill`` coded to an account (see the module for the order)."""
+    model = _model(conn, ledger)
     for index, rule in reversed(list(enumerate(rules.config.rules))):
         code = rule.accounts.get("expense")
         if code and any(k.startswith("vendor") for k in rule.when) and matches(rule.when, bill):
-            return [LineCode(code, "vendor-mapping", f"mapping {rules.config.rule_label(index)}")
-                    for _ in bill.lines]
+            return _tax_codes(model, bill, [
+                LineCode(code, "vendor-mapping", f"mapping {rules.config.rule_label(index)}")
+                for _ in bill.lines])
     expense = rules.accounts_for(bill).get("expense")
     vendor = bill.vendor.external_id if bill.vendor else None
     learned = _history(conn, ledger.entity.id, vendor, contact_id)
     if learned is not None:
-        return [learned for _ in bill.lines]
+        return _tax_codes(model, bill, [learned for _ in bill.lines])
     fallback = LineCode(expense or "", "mapping", "the mapping's expense account")
-    return [code or fallback for code in _model_codes(conn, ledger, bill)]
+    return _tax_codes(model, bill, [code or fallback for code in _model_codes(model, bill)])

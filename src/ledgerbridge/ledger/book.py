@@ -69,7 +69,7 @@ _ONE_KEY = select(journal_entries.c.idempotency_key, journal_entries.c.id).where
 _LOCK_ENTITY = select(entities.c.id).where(entities.c.id == bindparam("id")).with_for_update()
 _LINE_COLUMNS = (
     "entry_id", "entity_id", "date", "line_no", "account_id", "amount", "currency",
-    "original_amount", "rate", "memo", "party", "due_date",
+    "original_amount", "rate", "memo", "party", "due_date", "tax_code",
 )
 
 
@@ -358,9 +358,9 @@ class Ledger:
             raise PostingError(f"conflicts with a posted entry: {exc.orig}") from None
         insert_rows(conn, journal_lines, _LINE_COLUMNS, [
             (id_, entity_id, head[1], n, account_id, amount, currency, original,
-             None if rate is None else str(rate), memo, party, due)
+             None if rate is None else str(rate), memo, party, due, tax_code)
             for id_, head, (_, lines) in zip(ids, heads, batch, strict=True)
-            for n, (account_id, amount, currency, original, rate, memo, party, due)
+            for n, (account_id, amount, currency, original, rate, memo, party, due, tax_code)
             in enumerate(lines, start=1)
         ])
         record_balances(conn, entity_id, batch)
@@ -414,6 +414,7 @@ class Ledger:
                     ln.memo,
                     ln.party,
                     ln.due_date,
+                    ln.tax_code,
                 )
                 for ln in original.lines
             ]
@@ -470,6 +471,7 @@ class Ledger:
             memo=r.memo,
             party=r.party,
             due_date=r.due_date,
+            tax_code=r.tax_code,
         )
 
 

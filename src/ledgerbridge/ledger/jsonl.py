@@ -8,7 +8,8 @@ One entry per line::
 
 A line has exactly one of ``debit`` / ``credit`` (a non-negative decimal, as text or
 a JSON number, read exactly), and optionally ``currency`` (default: the functional
-one), ``rate`` (to the functional currency), ``memo``, ``party`` and ``due_date``.
+one), ``rate`` (to the functional currency), ``memo``, ``party``, ``due_date`` and
+``tax_code``.
 An entry may carry ``key`` (idempotency key: an entry whose key is already posted is
 skipped) and ``source`` (lineage: connection, object_type, external_id, document_id,
 raw_payload_id).
@@ -28,7 +29,8 @@ from ledgerbridge.money import Money, MoneyError, parse_minor, parse_rate
 __all__ = ["EntryReader", "parse_entry"]
 
 _ENTRY_KEYS = {"date", "memo", "lines", "key", "source"}
-_LINE_KEYS = {"account", "debit", "credit", "currency", "rate", "memo", "party", "due_date"}
+_LINE_KEYS = {"account", "debit", "credit", "currency", "rate", "memo", "party", "due_date",
+              "tax_code"}
 _SOURCE_KEYS = set(Lineage.__slots__)
 
 
@@ -120,6 +122,7 @@ def _line(n: int, raw: Any, functional: str) -> Line:
         memo=raw.get("memo"),
         party=raw.get("party"),
         due_date=None if due is None else _date(due, f"{where}.due_date"),
+        tax_code=raw.get("tax_code") or None,
     )
 
 

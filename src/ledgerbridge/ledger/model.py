@@ -101,7 +101,8 @@ class Line:
 
     ``rate`` converts ``amount.currency`` into the entity's functional currency
     (functional units per one unit of the line's currency); it is required when the
-    two differ and must be omitted or 1 when they are the same.
+    two differ and must be omitted or 1 when they are the same. ``tax_code`` marks a
+    tax line and the net line the tax was charged on (``"GB-20"``, ``"EXEMPT"`` ...).
     """
 
     account: AccountCode
@@ -110,6 +111,7 @@ class Line:
     memo: str | None = None
     party: str | None = None
     due_date: dt.date | None = None
+    tax_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +138,7 @@ class JournalLine:
     memo: str | None
     party: str | None
     due_date: dt.date | None
+    tax_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,7 @@ class PreparedLine(NamedTuple):
     memo: str | None
     party: str | None
     due_date: dt.date | None
+    tax_code: str | None = None
 
 
 def period_of(day: dt.date) -> str:
@@ -98,7 +99,7 @@ def prepare_lines(ctx: PostingContext, entry: Entry) -> list[PreparedLine]:
             single_currency = False
         prepared.append(
             PreparedLine(account_id, minor, functional, minor, None,
-                         line.memo, line.party, line.due_date)
+                         line.memo, line.party, line.due_date, line.tax_code)
         )
     if single_currency:
         if total:

@@ -16,13 +16,13 @@ _POSTINGS: dict[str, list[tuple[str, str, str]]] = {
         ("Debit", "receivable", "invoice total, per customer, with the due date"),
         ("Credit", "revenue", "each line amount (a line's account hint wins)"),
         ("Debit", "discounts", "line discounts (when discounts are separate)"),
-        ("Credit", "@tax", "tax, one line per jurisdiction"),
+        ("Credit", "@tax", "tax, one line per jurisdiction and tax code"),
     ],
     "credit_note": [
         ("Credit", "receivable", "credit note total, per customer"),
         ("Debit", "revenue", "each line amount (a line's account hint wins)"),
         ("Credit", "discounts", "line discounts (when discounts are separate)"),
-        ("Debit", "@tax", "tax, one line per jurisdiction"),
+        ("Debit", "@tax", "tax, one line per jurisdiction and tax code"),
     ],
     "bill": [
         ("Debit", "expense", "each line net of discount (a line's account hint wins)"),
@@ -68,7 +68,7 @@ _POSTINGS: dict[str, list[tuple[str, str, str]]] = {
         ("Credit", "revenue", "each line amount (a line's account hint wins)"),
         ("Credit", "shipping", "shipping charged"),
         ("Debit", "discounts", "line and shipping discounts (when separate)"),
-        ("Credit", "@tax", "tax on lines and shipping, one line per jurisdiction"),
+        ("Credit", "@tax", "tax on lines and shipping, one line per jurisdiction and tax code"),
     ],
     "payroll_run": [
         ("Debit", "wages", "gross wages per department (alias \"Wages: <department>\")"),
@@ -173,7 +173,8 @@ def render_docs(rules: PostingRules, chart: Iterable[Account] = ()) -> str:
     out += ["", "The longest matching prefix wins: US-CA-SF uses US-CA-SF, else US-CA, else US. "
             "When jurisdictions are listed, a document whose jurisdiction matches none of them "
             "stops in the exceptions queue naming it (nothing is guessed); when none are "
-            "listed, all tax goes to sales_tax.",
+            "listed, all tax goes to sales_tax. Tax lines, and the lines the tax was charged on, "
+            "carry the tax code (GB-20, EXEMPT ...; see docs/ledger.md).",
             "", "## Payment methods", "", "| Used for | Method | Account |", "| --- | --- | --- |"]
     for used, table in (("payments and refunds", config.methods.payment),
                         ("expenses", config.methods.expense)):

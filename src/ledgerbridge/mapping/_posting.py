@@ -22,6 +22,9 @@ Choices (documented for the finance team in ``mapping docs``):
   disputes they settle are posted, and payouts carry them for reconciliation.
 - Refunds recorded on an order are informational: the Refund document posts.
 - A foreign-currency document needs its ``exchange_rate``; rates are never guessed.
+- Tax lines, and the revenue or cost lines the tax was charged on, carry the tax's
+  code (``ledger/tax.py``); a line taxed under several codes carries them joined by
+  ``+``, and document-level tax gives its code to every line when it has only one.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ from ledgerbridge.documents import (
     TaxLine,
 )
 from ledgerbridge.ledger import Account, Entry, Line
+from ledgerbridge.ledger.tax import tax_code
 from ledgerbridge.mapping._deals import documents_for_deal
 from ledgerbridge.mapping._payroll import accrual_entry, remittance_entry, run_entry
 from ledgerbridge.mapping._schema import (
@@ -147,6 +151,21 @@ def party_of(ref: Ref | None) -> str | None:
     return ref.name or ref.external_id or ref.id
 
 
+def _code_of(tax: TaxLine) -> str:
+    return tax_code(tax.jurisdiction, tax.tax_code, tax.percent)
+
+
+def _line_codes(doc: ItemizedDocument) -> list[str | None]:
+    """The tax code of each line: its own taxes', else the document's only one."""
+    doc_codes = sorted({_code_of(t) for t in doc.tax_lines})
+    fallback = doc_codes[0] if len(doc_codes) == 1 else None
+    codes = []
+    for line in doc.lines:
+        own = sorted({_code_of(t) for t in line.tax_lines})
+        codes.append("+".join(own) if own else fallback)
+    return codes
+
+
 def _allocate(total: int, weights: list[int]) -> list[int]:
     """Split ``total`` over ``weights`` in proportion, exactly (largest remainder)."""
     if not weights:
@@ -179,13 +198,14 @@ class _Book:
         party: str | None = None,
         due: dt.date | None = None,
         rate: Decimal | None | bool = True,
+        tax_code: str | None = None,
     ) -> None:
         """Add a signed line (debit positive); zero amounts are left out."""
         if minor:
             line_rate = self.rate if rate is True else rate
             self.lines.append(Line(account, Money(minor, self.currency),
                                    line_rate if isinstance(line_rate, Decimal) else None,
-                                   memo, party, due))
+                                   memo, party, due, tax_code))
 
 
 class PostingRules:
@@ -392,13 +412,13 @@ class PostingRules:
 
     def _taxes(self, book: _Book, accounts: dict[str, str | None], document: Document,
                tax_lines: Iterable[TaxLine], sign: int, account: str | None = None) -> None:
-        by_jurisdiction: dict[str, int] = {}
+        by_jurisdiction: dict[tuple[str, str], int] = {}
         for tax in tax_lines:
-            by_jurisdiction[tax.jurisdiction] = (by_jurisdiction.get(tax.jurisdiction, 0)
-                                                 + tax.amount.minor)
-        for jurisdiction, minor in by_jurisdiction.items():
+            key = (tax.jurisdiction, _code_of(tax))
+            by_jurisdiction[key] = by_jurisdiction.get(key, 0) + tax.amount.minor
+        for (jurisdiction, tax_code_), minor in by_jurisdiction.items():
             code = account or self.tax_account(accounts, jurisdiction, document)
-            book.add(code, sign * minor, f"Tax {jurisdiction}")
+            book.add(code, sign * minor, f"Tax {jurisdiction}", tax_code=tax_code_)
 
     def _sales_body(self, doc: ItemizedDocument, accounts: dict[str, str | None], book: _Book,
                     sign: int, extra_tax: tuple[TaxLine, ...] = (),
@@ -421,8 +441,9 @@ class PostingRules:
         if incl:
             doc_tax = sum(t.amount.minor for t in doc.tax_lines)
             amounts = [a - s for a, s in zip(amounts, _allocate(doc_tax, amounts), strict=True)]
-        for code, amount, memo in zip(targets, amounts, memos, strict=True):
-            book.add(code, sign * amount, memo)
+        for code, amount, memo, tax_code_ in zip(targets, amounts, memos, _line_codes(doc),
+                                                 strict=True):
+            book.add(code, sign * amount, memo, tax_code=tax_code_)
         if discount:
             book.add(self._role(accounts, "discounts", doc), -sign * discount, "Discounts")
         taxes = [t for line in doc.lines for t in line.tax_lines] + list(doc.tax_lines)
@@ -448,8 +469,9 @@ class PostingRules:
             costs = [c - s for c, s in zip(costs, spread, strict=True)]
         if recoverable is None:
             costs = [c + t + s for c, t, s in zip(costs, taxes, spread, strict=True)]
-        for code, cost, memo in zip(targets, costs, memos, strict=True):
-            book.add(code, cost, memo)
+        for code, cost, memo, tax_code_ in zip(targets, costs, memos, _line_codes(doc),
+                                               strict=True):
+            book.add(code, cost, memo, tax_code=tax_code_)
         if recoverable is not None:
             all_tax = [t for line in doc.lines for t in line.tax_lines] + list(doc.tax_lines)
             self._taxes(book, accounts, doc, all_tax, 1, account=recoverable)

@@ -26,7 +26,13 @@ from ledgerbridge.mapping import load_rules
 from ledgerbridge.money import Money, MoneyError, format_minor, parse_minor
 from ledgerbridge.reconcile.candidates import BankLine, Item, bank_account_id, load, open_item
 from ledgerbridge.reconcile.foreign import relief, settling_line
-from ledgerbridge.reconcile.rules import AmountRule, BankRule, read_originals, rule_for
+from ledgerbridge.reconcile.rules import (
+    AmountRule,
+    BankRule,
+    read_originals,
+    rule_for,
+    with_tax,
+)
 from ledgerbridge.reconcile.score import MARGIN, FeePolicy, Proposal, propose
 from ledgerbridge.reconcile.writeback import queue_invoice_writebacks
 from ledgerbridge.store.bulk import insert_rows, reserve_ids, take_write_lock
@@ -124,9 +130,7 @@ def _settling_lines(bank_code: str, proposal: Proposal, currency: str,
     bank = proposal.bank
     lines = [Line(bank_code, Money(bank.amount, currency))]
     if proposal.rule is not None:
-        rule = proposal.rule
-        return (*lines, Line(rule.account, Money(-bank.amount, currency), party=rule.vendor,
-                             memo=rule.memo or bank.description[:500]))
+        return (*lines, *proposal.rule.lines_for(bank.amount, currency, bank.description))
     lines += [settling_line(i.account, proposal.settles(i), currency, party=i.party,
                             memo=i.label, part=_part_money(proposal, i))
               for i in proposal.items]
@@ -206,7 +210,8 @@ def _outside_shut_periods(auto: list[Proposal], shut: dict[str, PeriodStatus]
 def _check_chart(conn: Connection, ledger: Ledger, rules: Iterable[BankRule]) -> None:
     """Refuse bank rules that name an account which is not an active one of the chart."""
     chart = {a.code for a in ledger.accounts(conn=conn) if a.active}
-    unknown = sorted({r.account for r in rules} - chart)
+    named = {r.account for r in rules} | {r.tax_account for r in rules if r.tax_account}
+    unknown = sorted(named - chart)
     if unknown:
         raise ReconcileError(f"bank rules name account {unknown[0]!r}, which is not an "
                              "active account of the chart")
@@ -222,6 +227,7 @@ def _apply_rules(conn: Connection, ledger: Ledger, rules: Sequence[BankRule],
     """Give each line nothing matched the first bank rule that applies to it."""
     if not rules:
         return
+    rules = with_tax(conn, ledger, rules)
     _check_chart(conn, ledger, rules)
     for k, (bank, props) in enumerate(per_line):
         rule = None if props else rule_for(rules, bank)
@@ -334,6 +340,7 @@ def _book_lines(ledger: Ledger, rules: dict[int, BankRule], account: str,
     with ledger.engine.begin() as conn:
         account_id = bank_account_id(conn, ledger, account)
         _lock(conn, account_id)
+        rules = dict(zip(rules, with_tax(conn, ledger, rules.values()), strict=True))
         _check_chart(conn, ledger, rules.values())
         clock = time.perf_counter()
         cands = load(conn, ledger, account_id)

@@ -14,6 +14,19 @@ of texts, any of them, case-insensitive), ``direction`` (``in`` or ``out``),
 ``min_amount`` / ``max_amount`` (decimal text, on the absolute amount).
 Rules only see lines that no candidate matched at all.
 
+A rule with a ``tax_code`` books the line split: the gross less the tax to
+``account`` and the tax to the tax account, both lines carrying the code. The
+rate is ``tax_percent`` when given, else the catalog's current TaxRate of that
+code, else the percent the code itself states (``GB-20``: 20; ``EXEMPT``: 0, no
+split). The tax account is ``tax_account`` when given, else the mapping's for the
+code's jurisdiction (``tax.jurisdictions``, longest prefix), else its
+``recoverable_tax`` role, else ``sales_tax``::
+
+    bank_rules:
+      - when: {counterparty_contains: OFFICE WORLD}
+        account: "6300"
+        tax_code: GB-20
+
 The same file may hold amount rules: for banks that print what the payer sent
 in the text but not in a field of their own, a regular expression with a group
 named ``amount`` (and ``currency``, or a fixed ``currency``) reads it, before any
@@ -32,14 +45,19 @@ from decimal import Decimal
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy import Connection, select
 
-from ledgerbridge.ledger import LedgerError
+from ledgerbridge.documents import TaxRate, parse_document
+from ledgerbridge.ledger import Ledger, LedgerError, Line
+from ledgerbridge.ledger.tax import jurisdiction_of, percent_of, split_gross
+from ledgerbridge.mapping import MappingConfig, load_rules
 from ledgerbridge.money import Money, MoneyError, currency_exponent, is_currency, parse_minor
 from ledgerbridge.reconcile.candidates import BankLine
+from ledgerbridge.store.tables import connections, documents
 
-__all__ = ["AmountRule", "BankRule", "Condition", "load_amount_rules", "load_bank_rules",
-           "read_originals", "rule_for"]
+__all__ = ["AmountRule", "BankRule", "Condition", "catalog_rates", "load_amount_rules",
+           "load_bank_rules", "read_originals", "rule_for", "with_tax"]
 
 
 class _Model(BaseModel):
@@ -98,11 +116,108 @@ class BankRule(_Model):
     account: str = Field(min_length=1)
     vendor: str | None = None
     memo: str | None = None
+    tax_code: str | None = None
+    tax_percent: Decimal | None = Field(default=None, ge=0, lt=1000)
+    tax_account: str | None = None
+
+    @field_validator("tax_percent", mode="before")
+    @classmethod
+    def _percent_text(cls, value: object) -> object:
+        if isinstance(value, float):
+            raise ValueError(f"{value!r} is a float; write the percent as text, e.g. \"20\"")
+        return value
+
+    @model_validator(mode="after")
+    def _taxed(self) -> BankRule:
+        if self.tax_code is None and (self.tax_percent is not None or self.tax_account):
+            raise ValueError("tax_percent and tax_account need a tax_code")
+        return self
 
     @property
     def label(self) -> str:
         """How reasons name the rule."""
         return self.name or f"to {self.account}"
+
+    def lines_for(self, amount: int, currency: str, description: str) -> tuple[Line, ...]:
+        """The lines that book a bank line of ``amount`` (minor units) against this rule.
+
+        One line to ``account``; with a taxed code, the gross is split into the net
+        to ``account`` and the tax to ``tax_account``, both carrying the code, so
+        they add up to the bank line to the minor unit.
+        """
+        memo = self.memo or description[:500]
+        gross = -amount
+        percent = self.tax_percent
+        if percent is None and self.tax_code is not None:
+            percent = percent_of(self.tax_code)
+            if percent is None:
+                raise _no_rate(self)
+        net, tax = split_gross(gross, percent) if percent else (gross, 0)
+        lines = [Line(self.account, Money(net, currency), party=self.vendor, memo=memo,
+                      tax_code=self.tax_code)]
+        if tax:
+            if self.tax_account is None:
+                raise LedgerError(f"bank rule {self.label}: no tax account for tax code "
+                                  f"{self.tax_code!r}")
+            lines.append(Line(self.tax_account, Money(tax, currency), party=self.vendor,
+                              memo=f"Tax {self.tax_code}", tax_code=self.tax_code))
+        return tuple(lines)
+
+
+def _no_rate(rule: BankRule) -> LedgerError:
+    return LedgerError(f"bank rule {rule.label}: tax code {rule.tax_code!r} states no rate; "
+                       "give tax_percent or add its TaxRate to the catalog")
+
+
+def catalog_rates(conn: Connection, ledger: Ledger) -> dict[str, TaxRate]:
+    """The entity's active catalog tax rates (current TaxRate documents) by tax code."""
+    rows = conn.execute(select(documents.c.data).join(
+        connections, connections.c.id == documents.c.connection_id).where(
+        connections.c.entity_id == ledger.entity.id, documents.c.type == "tax_rate",
+        documents.c.status == "current").order_by(documents.c.id)).scalars()
+    found: dict[str, TaxRate] = {}
+    for data in rows:
+        rate = parse_document(data)
+        if isinstance(rate, TaxRate) and rate.active:
+            found.setdefault(rate.tax_code, rate)
+    return found
+
+
+def _tax_account(config: MappingConfig, jurisdiction: str | None) -> str | None:
+    """The mapping's tax account for a jurisdiction (see the module's docstring)."""
+    parts = (jurisdiction or "").split("-")
+    for n in range(len(parts), 0, -1):
+        code = config.tax.jurisdictions.get("-".join(parts[:n]))
+        if code is not None:
+            return code
+    return config.accounts.get("recoverable_tax") or config.accounts.get("sales_tax")
+
+
+def with_tax(conn: Connection, ledger: Ledger, rules: Iterable[BankRule]) -> list[BankRule]:
+    """The rules with each tax code's rate and tax account filled in where not given.
+
+    Raises LedgerError naming a rule whose tax code has no rate anywhere.
+    """
+    rules = list(rules)
+    if not any(r.tax_code for r in rules):
+        return rules
+    catalog = catalog_rates(conn, ledger)
+    config = load_rules(None).config
+    out = []
+    for rule in rules:
+        if rule.tax_code is None:
+            out.append(rule)
+            continue
+        rate = catalog.get(rule.tax_code)
+        percent = rule.tax_percent
+        if percent is None:
+            percent = rate.percent if rate is not None else percent_of(rule.tax_code)
+        if percent is None:
+            raise _no_rate(rule)
+        account = rule.tax_account or _tax_account(
+            config, rate.jurisdiction if rate is not None else jurisdiction_of(rule.tax_code))
+        out.append(rule.model_copy(update={"tax_percent": percent, "tax_account": account}))
+    return out
 
 
 def _number(text: str, currency: str) -> int:

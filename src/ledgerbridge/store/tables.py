@@ -159,6 +159,7 @@ journal_lines = Table(
     Column("memo", Text),
     Column("party", String(200)),
     Column("due_date", Date),
+    Column("tax_code", Text),  # our tax code (docs/ledger.md), on taxed lines only
     # Covering: balances and account ledgers read amounts from the index alone.
     Index("ix_journal_lines_balance", "entity_id", "account_id", "date", "amount"),
 )
@@ -314,6 +315,9 @@ bank_lines = Table(
     Column("original_amount", BigInteger),
     Column("original_currency", String(3)),
     Column("exchange_rate", DecimalText),
+    # the merchant category code (ISO 18245; OFX SIC) and a feed's own category (Plaid)
+    Column("mcc", String(4)),
+    Column("category_code", String(64)),
     UniqueConstraint("account_id", "dedupe_key", "occurrence", name="uq_bank_lines_key"),
     Index("ix_bank_lines_account_date", "account_id", "booking_date", "amount"),
 )
@@ -602,6 +606,7 @@ categorization_rules = Table(
     Column("support", Integer, nullable=False, server_default="0"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("decided_at", DateTime(timezone=True)),
+    Column("tax_code", Text),
     UniqueConstraint("entity_id", "field", "contains", name="uq_categorization_rules_text"),
 )
 
@@ -613,6 +618,7 @@ categorization_corrections = Table(
     Column("bank_line_id", ForeignKey("bank_lines.id"), nullable=False, index=True),
     Column("account", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("tax_code", Text),  # None: the correction set no tax code
 )
 
 # -- canonical contacts (entity resolution) ----------------------------------------------

@@ -3,10 +3,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from ledgerbridge.connectors.bankfeeds.bankbook import import_statements
 from ledgerbridge.connectors.bankfeeds.ofx import OFX
 from ledgerbridge.connectors.bankfeeds.statement import Balance, StatementError
 from ledgerbridge.money import Money
+from ledgerbridge.store.tables import bank_lines
 
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -217,3 +220,23 @@ def test_origcurrency_without_a_rate_says_nothing_about_the_original() -> None:
     data = read("bofa_visa.qfx").replace(b"<CURRATE>1.0896", b"<CURRATE>")
     hotel = OFX.parse(data)[0].lines[1]
     assert (hotel.amount, hotel.original) == (usd(-21248), None)
+
+
+def test_sic_is_kept_as_the_lines_merchant_category_code(ledger) -> None:
+    data = read("bofa_visa.qfx").replace(b"<REFNUM>24492154046100987654321",
+                                         b"<REFNUM>24492154046100987654321\n<SIC>5542")
+    data = data.replace(b"<FITID>24492154050100987654322", b"<FITID>24492154050100987654322\n"
+                        b"<SIC>742")
+    [card] = OFX.parse(data)
+    assert [ln.mcc for ln in card.lines] == ["5542", "0742", None, None]
+    import_statements(ledger, "1010", [card], file_name="visa.qfx", content=data)
+    with ledger.engine.connect() as conn:
+        rows = conn.execute(select(bank_lines.c.mcc).order_by(bank_lines.c.id)).scalars()
+        assert list(rows) == ["5542", "0742", None, None]
+
+
+def test_a_six_digit_sic_is_no_mcc_and_a_word_is_an_error() -> None:
+    data = read("bofa_visa.qfx").replace(b"<REFNUM>", b"<SIC>541110\n<REFNUM>")
+    assert OFX.parse(data)[0].lines[0].mcc is None
+    with pytest.raises(StatementError, match=r"FITID 24492154046100987654321.*SIC 'GAS'"):
+        OFX.parse(read("bofa_visa.qfx").replace(b"<REFNUM>", b"<SIC>GAS\n<REFNUM>"))

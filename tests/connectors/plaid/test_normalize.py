@@ -9,7 +9,11 @@ import pytest
 from ledgerbridge.connectors.base import RawEvent
 from ledgerbridge.connectors.plaid.client import read_json
 from ledgerbridge.connectors.plaid.connector import PAGE, _plaid_cursor
-from ledgerbridge.connectors.plaid.normalize import page_batch, transaction_document
+from ledgerbridge.connectors.plaid.normalize import (
+    category_code,
+    page_batch,
+    transaction_document,
+)
 from ledgerbridge.connectors.registry import build
 from ledgerbridge.sync.errors import FatalError, MalformedPayload
 
@@ -143,3 +147,16 @@ def test_accounts_from_the_command_line():
     assert (as_json.settings.accounts, as_json.settings.count) == ({"acc_1": "1010"}, 50)
     with pytest.raises(FatalError, match="accounts"):
         build("plaid", "p", {**settings, "accounts": "acc_1"})
+
+
+def test_the_category_code_is_plaids_detailed_category_never_an_invented_mcc():
+    pfc = {"primary": "FOOD_AND_DRINK", "detailed": "FOOD_AND_DRINK_RESTAURANT"}
+    assert category_code(txn(personal_finance_category=pfc)) == "FOOD_AND_DRINK_RESTAURANT"
+    assert category_code(txn(personal_finance_category={"primary": "TRANSFER_OUT"})) \
+        == "TRANSFER_OUT"
+    assert category_code(txn(category=["Food and Drink"], category_id="13005000")) == "13005000"
+    assert category_code(txn()) is None
+    batch = page_batch({"added": [txn(personal_finance_category=pfc)], "modified": [],
+                        "removed": [], "next_cursor": "C"}, b"", ACCOUNTS, item_id="i",
+                       connection="plaid")
+    assert batch.lines[0].category_code == "FOOD_AND_DRINK_RESTAURANT"

@@ -244,3 +244,17 @@ def test_pages_of_one_feed_are_applied_in_the_order_they_were_read(ledger, bank)
     assert [r.status for r in inbox_rows(ledger)] == ["posted", "posted"]
     assert [r.amount for r in book(ledger)] == [-2000]  # not the older -1000
     assert second.id == waiting.id
+
+
+def test_plaids_category_is_kept_on_the_bank_line_and_follows_a_change(ledger, bank):
+    connection = connect(ledger, bank)
+    fee = {"primary": "BANK_FEES", "detailed": "BANK_FEES_OVERDRAFT_FEES",
+           "confidence_level": "HIGH"}
+    txn_id = bank.add("35.00", date=D, name="OVERDRAFT FEE", personal_finance_category=fee)
+    sync(ledger, connection)
+    [line] = book(ledger)
+    assert (line.category_code, line.kind, line.mcc) == ("BANK_FEES_OVERDRAFT_FEES", "fee", None)
+    bank.modify(txn_id, personal_finance_category={**fee, "detailed": "BANK_FEES_OTHER_BANK_FEES"})
+    sync(ledger, connection)
+    [line] = book(ledger)
+    assert line.category_code == "BANK_FEES_OTHER_BANK_FEES"

@@ -194,6 +194,7 @@ def _facts(line: StatementLine) -> dict:
         "original_amount": line.original.minor if line.original else None,
         "original_currency": line.original.currency if line.original else None,
         "exchange_rate": line.exchange_rate,
+        "mcc": line.mcc, "category_code": line.category_code,
     }
 
 
@@ -210,12 +211,14 @@ class FeedLine:
             ``bank_reference`` the feed's own id for the line.
         replaces: the feed's id of the pending line this booked line settles, if any.
         raw: the feed's record of the line, as text.
+        category_code: the feed's own category of the line, if it gives one.
 
     """
 
     transaction: BankTransaction
     replaces: str | None = None
     raw: str = ""
+    category_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +282,8 @@ class LiveFeed(Protocol):
         """Streams to read as soon as ``event`` is processed (none: nothing to read)."""
 
 
-def feed_line(document: BankTransaction, raw: str = "") -> StatementLine:
+def feed_line(document: BankTransaction, raw: str = "", category_code: str | None = None
+              ) -> StatementLine:
     """The statement line of a bank transaction document."""
     party = document.counterparty
     return StatementLine(
@@ -289,7 +293,7 @@ def feed_line(document: BankTransaction, raw: str = "") -> StatementLine:
         counterparty=party.name if party else None,
         counterparty_account=(party.iban or party.account_number) if party else None,
         kind=document.kind, pending=document.pending,
-        raw=raw or document.model_dump_json(exclude={"id"}),
+        raw=raw or document.model_dump_json(exclude={"id"}), category_code=category_code,
     )
 
 
@@ -330,7 +334,7 @@ def store_feed(conn: Connection, ledger: Ledger, batch: FeedBatch) -> FeedResult
     for item in batch.lines:
         account_id = account_of(item.transaction.account)
         import_id = import_of(account_id)
-        line = feed_line(item.transaction, item.raw)
+        line = feed_line(item.transaction, item.raw, item.category_code)
         key = line_key(line)
         seen[(account_id, key)] += 1
         if line.bank_reference:

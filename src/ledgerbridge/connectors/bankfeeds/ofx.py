@@ -344,7 +344,20 @@ def _line(trn: ET.Element, currency: str, record: str, *, pending: bool = False)
         raw=ET.tostring(trn, encoding="unicode"),
         original=original,
         exchange_rate=rate,
+        mcc=_mcc(_text(trn, "SIC"), record),
     )
+
+
+def _mcc(sic: str | None, record: str) -> str | None:
+    """The card MCC banks put in SIC: up to four digits, zero-padded (742 is 0742).
+
+    A longer SIC is an industry code, not a merchant category: it stays in the raw only.
+    """
+    if not sic:
+        return None
+    if not sic.isdigit() or not sic.isascii():
+        raise StatementError(f"SIC {sic!r} is not a number", record=record)
+    return sic.zfill(4) if len(sic) <= 4 else None
 
 
 def _amount(trn: ET.Element, currency: str,

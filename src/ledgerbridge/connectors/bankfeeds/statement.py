@@ -56,6 +56,10 @@ class StatementLine:
             ``amount``; None when the line was not converted.
         exchange_rate: the bank's rate, units of ``amount``'s currency per one unit
             of ``original``'s, when the format gives it.
+        mcc: the card merchant's category code (ISO 18245, four digits), when the
+            format carries one (OFX ``SIC``).
+        category_code: a feed's own category of the line (Plaid's
+            ``personal_finance_category``), when it gives one.
 
     """
 
@@ -72,6 +76,8 @@ class StatementLine:
     raw: str = ""
     original: Money | None = None
     exchange_rate: Decimal | None = None
+    mcc: str | None = None
+    category_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

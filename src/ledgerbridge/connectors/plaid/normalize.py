@@ -22,7 +22,7 @@ from ledgerbridge.documents import BankTransaction, Counterparty, Source
 from ledgerbridge.money import Money, MoneyError, parse_minor
 from ledgerbridge.sync.errors import FatalError, MalformedPayload
 
-__all__ = ["page_batch", "transaction_document"]
+__all__ = ["category_code", "page_batch", "transaction_document"]
 
 STREAM = "transactions"
 _KINDS = {"BANK_FEES": "fee", "TRANSFER_IN": "transfer", "TRANSFER_OUT": "transfer"}
@@ -72,6 +72,21 @@ def _kind(item: Mapping[str, Any], amount: Money) -> str:
     if detailed == "INCOME_INTEREST_EARNED":
         return "interest"
     return _KINDS.get(primary or "", "credit" if amount.minor > 0 else "debit")
+
+
+def category_code(item: Mapping[str, Any]) -> str | None:
+    """Plaid's category of a transaction: ``personal_finance_category.detailed``.
+
+    Else its primary category, else the legacy ``category_id``. Plaid gives no
+    merchant category code (MCC), so none is made up.
+    """
+    category = item.get("personal_finance_category")
+    if isinstance(category, dict):
+        for key in ("detailed", "primary"):
+            if isinstance(category.get(key), str) and category[key]:
+                return category[key][:64]
+    legacy = item.get("category_id")
+    return legacy[:64] if isinstance(legacy, str) and legacy else None
 
 
 def _counterparty(item: Mapping[str, Any]) -> Counterparty | None:
@@ -143,7 +158,8 @@ def page_batch(data: Mapping[str, Any], content: bytes, accounts: Mapping[str, s
             continue
         link = item.get("pending_transaction_id")
         replaces = link if isinstance(link, str) and link and not document.pending else None
-        lines.append(FeedLine(document, replaces=replaces, raw=_raw(item)))
+        lines.append(FeedLine(document, replaces=replaces, raw=_raw(item),
+                              category_code=category_code(item)))
     removals = []
     for item in removed:
         if not isinstance(item, dict) or not isinstance(item.get("transaction_id"), str):

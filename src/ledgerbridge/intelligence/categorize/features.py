@@ -2,9 +2,10 @@
 
 A :class:`Transaction` is a bank line, a card transaction or a bill line reduced to
 what predicts its account: its text, its counterparty, its signed amount, its
-merchant category code and its date. Features are character n-grams of the
-normalized text, the counterparty's words, and a few categorical facts (direction,
-amount size on a log scale, the exact amount, MCC, weekday, month).
+merchant category code, the bank's transaction code and its date. Features are
+character n-grams of the normalized text, the counterparty's words, and a few
+categorical facts (direction, amount size on a log scale, the exact amount, MCC,
+transaction code and its family, a feed's category, weekday, month).
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-__all__ = ["Transaction", "feature_union", "merchant", "merchant_key", "normalize", "words"]
+__all__ = ["Transaction", "feature_union", "merchant", "merchant_key", "normalize",
+           "transaction_code", "words"]
 
 _DIGITS = re.compile(r"\d+")
 _NOISE = re.compile(r"[^a-z#& ]+")
 _SPACES = re.compile(r" {2,}")
+_MT940_TYPE = re.compile(r"[NFS][A-Z0-9]{3}")  # N = non-SWIFT, F = first advice, S = SWIFT
 # Words that name the payment channel rather than the merchant.
 _CHANNEL = frozenset({"pos", "card", "debit", "credit", "purchase", "payment", "sq", "tst",
                       "paypal", "ach", "dd", "sepa", "ref", "www", "com", "inc", "llc", "ltd"})
@@ -40,6 +43,9 @@ class Transaction:
         currency: ISO 4217 code of ``amount``.
         date: booking date.
         mcc: the card network's merchant category code, when known.
+        code: the bank's transaction code as given (camt ``PMNT/RCDT/ESCT``, BAI2
+            ``475``, MT940 ``NTRF``, OFX ``POS``), when known.
+        category: a feed's own category of the line (Plaid's detailed category).
 
     """
 
@@ -49,6 +55,8 @@ class Transaction:
     currency: str
     date: dt.date
     mcc: str | None = None
+    code: str | None = None
+    category: str | None = None
 
 
 def normalize(text: str | None) -> str:
@@ -84,6 +92,26 @@ def _size(amount: int) -> str:
     return f"{'+' if amount > 0 else '-'}{abs(amount).bit_length()}"
 
 
+def transaction_code(code: str | None) -> tuple[str, str]:
+    """A bank's transaction code, normalized, and its family.
+
+    camt ``PMNT/RCDT/ESCT`` is in family ``PMNT/RCDT``; a BAI2 type code (three
+    digits) is ``BAI2 475`` in family ``BAI2 47x``; an MT940 type ``NTRF`` is ``TRF``
+    (the N/F/S prefix says how the bank sent it, not what it was); other codes
+    (OFX ``TRNTYPE``, a feed's kind) are their own family. ``("none", "none")`` without one.
+    """
+    text = (code or "").strip().upper()
+    if not text:
+        return "none", "none"
+    if "/" in text:
+        return text, "/".join(text.split("/")[:2])
+    if text.isdigit() and len(text) == 3:
+        return f"BAI2 {text}", f"BAI2 {text[:2]}x"
+    if _MT940_TYPE.fullmatch(text):
+        return text[1:], text[1:]
+    return text, text
+
+
 def _texts(txns: Sequence[Transaction]) -> list[str]:
     return [normalize(f"{t.counterparty or ''} {t.text}") for t in txns]
 
@@ -99,6 +127,8 @@ def _facts(txns: Sequence[Transaction]) -> list[dict[str, str]]:
         "size": _size(t.amount),
         "amount": str(t.amount),
         "mcc": t.mcc or "none",
+        **dict(zip(("code", "code family"), transaction_code(t.code), strict=True)),
+        "category": t.category or "none",
         "weekday": str(t.date.weekday()),
         "month": str(t.date.month),
     } for t in txns]

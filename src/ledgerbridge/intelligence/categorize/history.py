@@ -8,6 +8,7 @@ out: reconciliation matches those, and coding one to such an account would leave
 the item open beside an unapplied amount.
 A bill teaches through its posted cost lines: each line's memo (its description)
 with the bill's vendor as counterparty, to the account it was booked to.
+Both teach the tax code the line that gave the account carries (none when it has none).
 Reversed entries teach nothing.
 """
 
@@ -37,7 +38,7 @@ __all__ = ["OpenLine", "TrainingSet", "bank_transaction", "open_lines", "trainin
 
 @dataclass(frozen=True, slots=True)
 class TrainingSet:
-    """Past transactions, the accounts and vendors they were coded to, and their sources.
+    """Past transactions, the accounts, vendors and tax codes they were coded to, and sources.
 
     A source is ``bank:<bank line id>`` or ``bill:<journal line id>``.
     """
@@ -46,6 +47,7 @@ class TrainingSet:
     accounts: tuple[str, ...]
     parties: tuple[str | None, ...]
     sources: tuple[str, ...]
+    tax_codes: tuple[str | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,8 @@ class OpenLine:
 def bank_transaction(row) -> Transaction:  # noqa: ANN001 - a bank_lines row
     """A bank line as the categorizer sees it."""
     return Transaction(text=row.description or "", counterparty=row.counterparty,
-                       amount=row.amount, currency=row.currency, date=row.booking_date)
+                       amount=row.amount, currency=row.currency, date=row.booking_date,
+                       mcc=row.mcc, code=row.kind, category=row.category_code)
 
 
 def _settled_by(conn: Connection, ledger: Ledger) -> dict[int, int]:
@@ -87,12 +90,13 @@ def _settled_by(conn: Connection, ledger: Ledger) -> dict[int, int]:
 
 
 def _bill_lines(conn: Connection, ledger: Ledger, reversed_ids: set[int]
-                ) -> list[tuple[Transaction, str, str | None, str]]:
-    """The cost lines of current bills' entries, with the bill's vendor."""
+                ) -> list[tuple[Transaction, str, str | None, str, str | None]]:
+    """The cost lines of current bills' entries, with the bill's vendor and the tax code."""
     rows = conn.execute(select(
         journal_lines.c.id, journal_lines.c.entry_id, journal_lines.c.date,
         journal_lines.c.original_amount, journal_lines.c.currency, journal_lines.c.memo,
-        journal_lines.c.party, accounts.c.code, accounts.c.subtype).join(
+        journal_lines.c.party, journal_lines.c.tax_code, accounts.c.code,
+        accounts.c.subtype).join(
         accounts, accounts.c.id == journal_lines.c.account_id).join(
         documents, documents.c.entry_id == journal_lines.c.entry_id).where(
         journal_lines.c.entity_id == ledger.entity.id, documents.c.type == "bill",
@@ -105,7 +109,8 @@ def _bill_lines(conn: Connection, ledger: Ledger, reversed_ids: set[int]
     for lines in by_entry.values():
         vendor = next((r.party for r in lines if r.subtype == "payable"), None)
         out += [(Transaction(text=r.memo or "", counterparty=vendor, amount=-r.original_amount,
-                             currency=r.currency, date=r.date), r.code, vendor, f"bill:{r.id}")
+                             currency=r.currency, date=r.date), r.code, vendor, f"bill:{r.id}",
+                 r.tax_code)
                 for r in lines if r.subtype not in ("payable", "tax") and r.original_amount > 0]
     return out
 
@@ -117,10 +122,11 @@ def training_set(conn: Connection, ledger: Ledger) -> TrainingSet:
         journal_entries.c.entity_id == ledger.entity.id,
         journal_entries.c.reverses_id.is_not(None)))}
     entry_ids = sorted(set(settled.values()) - reversed_ids)
-    best: dict[int, tuple[int, str, str | None, str | None]] = {}  # size, code, party, subtype
+    # size, code, party, subtype, tax code
+    best: dict[int, tuple[int, str, str | None, str | None, str | None]] = {}
     lines_of = select(journal_lines.c.entry_id, journal_lines.c.account_id,
                       journal_lines.c.amount, journal_lines.c.party, accounts.c.code,
-                      accounts.c.subtype).join(accounts,
+                      accounts.c.subtype, journal_lines.c.tax_code).join(accounts,
                                                 accounts.c.id == journal_lines.c.account_id)
     for chunk in range(0, len(entry_ids), 5000):
         rows = conn.execute(lines_of.where(
@@ -128,7 +134,7 @@ def training_set(conn: Connection, ledger: Ledger) -> TrainingSet:
         ).order_by(journal_lines.c.entry_id, journal_lines.c.line_no))
         for r in rows:
             if r.subtype != "bank" and abs(r.amount) > best.get(r.entry_id, (-1,))[0]:
-                best[r.entry_id] = (abs(r.amount), r.code, r.party, r.subtype)
+                best[r.entry_id] = (abs(r.amount), r.code, r.party, r.subtype, r.tax_code)
     wanted = sorted(k for k, e in settled.items()
                     if e in best and best[e][3] not in OPEN_ITEM_SUBTYPES)
     found = _bill_lines(conn, ledger, reversed_ids)
@@ -136,11 +142,12 @@ def training_set(conn: Connection, ledger: Ledger) -> TrainingSet:
         rows = conn.execute(select(bank_lines).where(
             bank_lines.c.id.in_(wanted[chunk:chunk + 5000])))
         for row in rows:
-            _, account, party, _ = best[settled[row.id]]
-            found.append((bank_transaction(row), account, party, f"bank:{row.id}"))
+            _, account, party, _, tax_code = best[settled[row.id]]
+            found.append((bank_transaction(row), account, party, f"bank:{row.id}", tax_code))
     found.sort(key=lambda f: (f[0].date, f[3]))
     return TrainingSet(tuple(f[0] for f in found), tuple(f[1] for f in found),
-                       tuple(f[2] for f in found), tuple(f[3] for f in found))
+                       tuple(f[2] for f in found), tuple(f[3] for f in found),
+                       tuple(f[4] for f in found))
 
 
 def open_lines(conn: Connection, ledger: Ledger, *, bank_account: str | None = None,

@@ -6,6 +6,7 @@ returns, per transaction, the top accounts with a probability and the reasons: t
 n-grams and facts that weighed most for that account and the nearest past entries
 coded to it. :meth:`Categorizer.learn` takes a user's correction without a retrain:
 the correction goes into a per-merchant memory consulted before the model.
+Each suggested account comes with the tax code it takes (``taxes.py``).
 The same transactions, accounts and seed always give the same model.
 """
 
@@ -27,6 +28,7 @@ from ledgerbridge.intelligence.categorize.features import (
     merchant,
     merchant_key,
 )
+from ledgerbridge.intelligence.categorize.taxes import TaxCodes, TaxGuess
 from ledgerbridge.money import format_minor
 
 __all__ = ["Categorizer", "CategorizeError", "Suggestion"]
@@ -48,6 +50,8 @@ class Suggestion:
         source: ``rule``, ``memory`` (a user's correction) or ``model``.
         reasons: why, in words: terms, facts and past entries.
         vendor: the party past entries of this merchant named, when they agree.
+        tax_code: the tax code the line takes with this account (None: no tax).
+        tax_confidence: the probability that tax code is right, 0 to 1.
 
     """
 
@@ -56,6 +60,14 @@ class Suggestion:
     source: str
     reasons: tuple[str, ...]
     vendor: str | None = None
+    tax_code: str | None = None
+    tax_confidence: float = 1.0
+
+    def with_tax(self, guess: TaxGuess, explain: bool = True) -> Suggestion:
+        """The suggestion with a tax code, its reason added when ``explain``."""
+        reasons = (*self.reasons, guess.reason) if explain and guess.reason else self.reasons
+        return Suggestion(self.account, self.confidence, self.source, reasons, self.vendor,
+                          guess.code, guess.confidence)
 
 
 def _feature_label(name: str) -> str:
@@ -78,7 +90,7 @@ class Categorizer:
 
     def __init__(self, features: FeatureUnion, model: LogisticRegression,
                  history: tuple[Transaction, ...], labels: tuple[str, ...], seed: int,
-                 vendors: dict[str, str]) -> None:
+                 vendors: dict[str, str], taxes: TaxCodes | None = None) -> None:
         """Wrap fitted parts; use :meth:`train` or :meth:`from_bytes` to get one."""
         self.features = features
         self.model = model
@@ -86,18 +98,24 @@ class Categorizer:
         self.labels = labels
         self.seed = seed
         self.vendors = vendors
+        self.taxes = taxes or TaxCodes({}, None)
         self.memory: dict[str, str] = {}
+        self.tax_memory: dict[str, str | None] = {}  # merchant key -> code (None: no tax)
         self._names: np.ndarray | None = None
         self._history_matrix: sparse.csr_matrix | None = None
 
     @classmethod
     def train(cls, txns: Sequence[Transaction], accounts: Sequence[str], *,
-              parties: Sequence[str | None] = (), seed: int = 0) -> Categorizer:
+              parties: Sequence[str | None] = (), tax_codes: Sequence[str | None] = (),
+              seed: int = 0) -> Categorizer:
         """Fit on past transactions and their accounts; the same inputs give the same model.
 
         ``parties`` (optional, one per transaction) are the vendors past entries
         named; a merchant whose entries always named the same one gets it suggested.
+        ``tax_codes`` (optional, one per transaction) are the codes the lines carried.
         """
+        if tax_codes and len(tax_codes) != len(txns):
+            raise CategorizeError(f"{len(txns)} transactions but {len(tax_codes)} tax codes")
         if len(txns) != len(accounts):
             raise CategorizeError(f"{len(txns)} transactions but {len(accounts)} accounts")
         if len(set(accounts)) < 2:
@@ -108,19 +126,26 @@ class Categorizer:
         model = LogisticRegression(C=_REGULARIZATION, max_iter=300, random_state=seed)
         model.fit(matrix, list(accounts))
         return cls(features, model, tuple(txns), tuple(accounts), seed,
-                   _consistent_vendors(txns, parties))
+                   _consistent_vendors(txns, parties),
+                   TaxCodes.fit(matrix, accounts, tax_codes, seed))
 
     @property
     def accounts(self) -> tuple[str, ...]:
         """The accounts the model knows."""
         return tuple(str(c) for c in self.model.classes_)
 
-    def learn(self, txn: Transaction, account: str) -> None:
-        """Remember a correction: this merchant's transactions go to ``account`` from now on."""
+    def learn(self, txn: Transaction, account: str, tax_code: str | None = None) -> None:
+        """Remember a correction: this merchant's transactions go to ``account`` from now on.
+
+        A ``tax_code`` given is remembered too (``NONE``: no tax); without one the
+        tax code is still predicted for the account.
+        """
         key = merchant_key(txn)
         if not key:
             raise CategorizeError(f"transaction {txn.text!r} names no merchant to remember")
         self.memory[key] = account
+        if tax_code is not None:
+            self.tax_memory[key] = None if tax_code.upper() == "NONE" else tax_code
 
     def probabilities(self, txns: Sequence[Transaction]) -> np.ndarray:
         """The model's probability per account (columns in :attr:`accounts` order)."""
@@ -133,6 +158,7 @@ class Categorizer:
             return []
         matrix = self.features.transform(list(txns))
         probs = self.model.predict_proba(matrix)
+        tax_probs = self.taxes.probabilities(matrix)
         out = []
         for row, txn in enumerate(txns):
             order = np.argsort(-probs[row], kind="stable")[:top]
@@ -140,20 +166,37 @@ class Categorizer:
             found = [Suggestion(self.accounts[k], round(float(probs[row, k]), 4), "model",
                                 self._reasons(matrix[row], k) if explain else (), vendor)
                      for k in order]
-            remembered = self.memory.get(merchant_key(txn))
+            key = merchant_key(txn)
+            remembered = self.memory.get(key)
             if remembered is not None:
                 said = f'you coded a line from "{merchant(txn)}" of this size'
                 found = [Suggestion(remembered, 1.0, "memory", (f"{said} to {remembered}",),
                                     vendor),
                          *[s for s in found if s.account != remembered]][:top]
+            codes = None if tax_probs is None else tax_probs[row]
+            found = [s.with_tax(self._tax(key, s.account, codes), explain) for s in found]
             out.append(found)
         return out
+
+    def tax_for(self, txn: Transaction, account: str) -> TaxGuess:
+        """The tax code ``txn`` takes when coded to ``account``."""
+        matrix = self.features.transform([txn])
+        codes = self.taxes.probabilities(matrix)
+        return self._tax(merchant_key(txn), account, None if codes is None else codes[0])
+
+    def _tax(self, key: str, account: str, codes: np.ndarray | None) -> TaxGuess:
+        if key in self.tax_memory and self.memory.get(key) == account:
+            code = self.tax_memory[key]
+            return TaxGuess(code, 1.0, f"tax {code or 'none'}: you set it for this merchant")
+        return self.taxes.guess(account, codes)
 
     def _reasons(self, row: sparse.csr_matrix, k: int) -> tuple[str, ...]:
         """Why class ``k``: its top text n-grams and other features, and nearest past entries."""
         if self._names is None:
             self._names = self.features.get_feature_names_out()
-        weights = self.model.coef_[k]
+        coef = self.model.coef_
+        # two accounts: one row of weights, for the second; the first's are their negation
+        weights = coef[k] if len(coef) > 1 else (coef[0] if k == 1 else -coef[0])
         contrib = sorted(((row.data[i] * weights[j], str(self._names[j]))
                           for i, j in enumerate(row.indices)), reverse=True)
         grams: list[str] = []  # of 3+ letters, none inside another: "ttle" once, not "ttl"
@@ -184,16 +227,21 @@ class Categorizer:
         """Serialize with joblib; read back only from our own database."""
         buffer = io.BytesIO()
         joblib.dump((self.features, self.model, self.history, self.labels, self.seed,
-                     self.vendors, self.memory), buffer)
+                     self.vendors, self.memory, self.taxes, self.tax_memory), buffer)
         return buffer.getvalue()
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> Categorizer:
-        """Load what :meth:`to_bytes` wrote (trusted input: our own model table)."""
-        features, model, history, labels, seed, vendors, memory = joblib.load(
+        """Load what :meth:`to_bytes` wrote (trusted input: our own model table).
+
+        Versions stored before tax codes were learned load with none.
+        """
+        features, model, history, labels, seed, vendors, memory, *taxed = joblib.load(
             io.BytesIO(blob))
-        made = cls(features, model, history, labels, seed, vendors)
+        taxes, tax_memory = taxed or (None, {})
+        made = cls(features, model, history, labels, seed, vendors, taxes)
         made.memory = dict(memory)
+        made.tax_memory = dict(tax_memory)
         return made
 
 

@@ -19,7 +19,7 @@ def _percent(confidence: float) -> int:
 
 def suggestions_report(items: Sequence[LineSuggestions], *, version: int, threshold: float,
                        currency: str, title: str) -> Report:
-    """One row per line: its best three accounts, their confidence and why."""
+    """One row per line: its best three accounts, their tax codes, confidence and why."""
     rows = []
     for item in items:
         txn = item.line.txn
@@ -28,6 +28,7 @@ def suggestions_report(items: Sequence[LineSuggestions], *, version: int, thresh
                "auto": "yes" if item.sure(threshold) else "review"}
         for k, s in enumerate(item.suggestions, start=1):
             row |= {f"account_{k}": s.account, f"confidence_{k}": _percent(s.confidence),
+                    f"tax_{k}": s.tax_code, f"tax_confidence_{k}": _percent(s.tax_confidence),
                     f"source_{k}": s.source, f"why_{k}": "; ".join(s.reasons)}
         rows.append(row)
     columns = [Column("line", "Line", ColumnKind.INT), Column("date", "Date", ColumnKind.DATE),
@@ -38,6 +39,8 @@ def suggestions_report(items: Sequence[LineSuggestions], *, version: int, thresh
     for k in (1, 2, 3):
         columns += [Column(f"account_{k}", f"#{k}"),
                     Column(f"confidence_{k}", "%", ColumnKind.INT),
+                    Column(f"tax_{k}", "Tax", table=k == 1),
+                    Column(f"tax_confidence_{k}", "Tax %", ColumnKind.INT, table=k == 1),
                     Column(f"source_{k}", "From", table=k == 1),
                     Column(f"why_{k}", "Why", table=k == 1)]
     return Report(title=title, columns=tuple(columns), rows=rows, currency=currency,
@@ -52,13 +55,14 @@ def rules_report(rules: Sequence[Rule], currency: str) -> Report:
         title="Categorization rules",
         columns=(Column("id", "Id", ColumnKind.INT), Column("status", "Status"),
                  Column("rule", "Rule"), Column("vendor", "Vendor"),
+                 Column("tax_code", "Tax code", table=False),
                  Column("support", "Past entries", ColumnKind.INT),
                  Column("field", "Field", table=False), Column("contains", "Contains",
                                                               table=False),
                  Column("account", "Account", table=False)),
         rows=[{"id": r.id, "status": r.status, "rule": str(r), "vendor": r.vendor,
                "support": r.support, "field": r.field, "contains": r.contains,
-               "account": r.account} for r in rules],
+               "account": r.account, "tax_code": r.tax_code} for r in rules],
         currency=currency, rows_key="rules")
 
 

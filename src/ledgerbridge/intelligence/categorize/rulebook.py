@@ -26,7 +26,7 @@ def check_account(conn: Connection, ledger: Ledger, code: str) -> None:
 
 def _rule(row) -> Rule:  # noqa: ANN001 - a categorization_rules row
     return Rule(row.field, row.contains, row.account, row.vendor, row.support, row.status,
-                row.id)
+                row.id, row.tax_code)
 
 
 def rules(conn: Connection, ledger: Ledger, status: str | None = None) -> list[Rule]:
@@ -52,7 +52,7 @@ def store_proposed(conn: Connection, ledger: Ledger, mined: Sequence[Rule]) -> i
         conn.execute(insert(categorization_rules), [
             {"entity_id": ledger.entity.id, "field": r.field, "contains": r.contains,
              "account": r.account, "vendor": r.vendor, "status": "proposed",
-             "support": r.support} for r in fresh])
+             "support": r.support, "tax_code": r.tax_code} for r in fresh])
     return len(fresh)
 
 
@@ -80,8 +80,11 @@ def decide(conn: Connection, ledger: Ledger, rule_id: int, status: str) -> Rule:
 
 def edit(conn: Connection, ledger: Ledger, rule_id: int, *, field: str | None = None,
          contains: str | None = None, account: str | None = None,
-         vendor: str | None = None) -> Rule:
-    """Change a rule's condition, account or vendor; it keeps its status."""
+         vendor: str | None = None, tax_code: str | None = None) -> Rule:
+    """Change a rule's condition, account, vendor or tax code (``NONE``: no tax).
+
+    The rule keeps its status.
+    """
     rule = _one(conn, ledger, rule_id)
     if field is not None and field not in get_args(Field):
         raise CategorizeError(f"rule {rule_id}: field {field!r} is not one of {get_args(Field)}")
@@ -90,8 +93,10 @@ def edit(conn: Connection, ledger: Ledger, rule_id: int, *, field: str | None = 
     if account is not None:
         check_account(conn, ledger, account)
     changes = {"field": field, "contains": contains.strip() if contains else None,
-               "account": account, "vendor": vendor}
+               "account": account, "vendor": vendor, "tax_code": tax_code}
     changes = {k: v for k, v in changes.items() if v is not None}
+    if changes.get("tax_code", "x").upper() in ("NONE", ""):
+        changes["tax_code"] = None
     if changes:
         clash = conn.execute(select(categorization_rules.c.id).where(
             categorization_rules.c.entity_id == ledger.entity.id,

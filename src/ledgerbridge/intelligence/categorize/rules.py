@@ -4,6 +4,8 @@ A word that, in at least ``min_support`` past entries, always went to one accoun
 is offered as a rule. Rules say the same thing as reconcile's bank rules (same
 conditions, same case-insensitive "contains"), so an accepted rule reads, and
 posts, like one a user wrote. Accepted rules are consulted before the model.
+When every past entry a rule covers carried the same tax code, the rule proposes
+it too, and its lines are booked split into net and tax.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class Rule:
         support: how many past entries followed the pattern when it was mined.
         status: ``proposed``, ``accepted`` or ``rejected``.
         id: its row id once stored.
+        tax_code: the tax code to book, when past entries agree on one.
 
     """
 
@@ -44,10 +47,12 @@ class Rule:
     support: int = 0
     status: str = "proposed"
     id: int | None = None
+    tax_code: str | None = None
 
     def __str__(self) -> str:
         """The rule as a bookkeeper reads it."""
-        return f"{self.field} contains {self.contains.upper()} -> {self.account}"
+        taxed = f" tax {self.tax_code}" if self.tax_code else ""
+        return f"{self.field} contains {self.contains.upper()} -> {self.account}{taxed}"
 
     def holds(self, txn: Transaction) -> bool:
         """Whether ``txn`` meets the rule's condition."""
@@ -58,15 +63,17 @@ class Rule:
         """The same rule in reconcile's terms."""
         key = f"{self.field}_contains"
         return BankRule(name=f"rule {self}", when=Condition.model_validate({key: self.contains}),
-                        account=self.account, vendor=self.vendor)
+                        account=self.account, vendor=self.vendor, tax_code=self.tax_code)
 
 
 def mine_rules(txns: Sequence[Transaction], accounts: Sequence[str],
-               parties: Sequence[str | None] = (), *, min_support: int = 5) -> list[Rule]:
+               parties: Sequence[str | None] = (), *, tax_codes: Sequence[str | None] = (),
+               min_support: int = 5) -> list[Rule]:
     """Rules for words that went to one account in every one of >= ``min_support`` entries.
 
     Of words found in exactly the same entries, the longest is kept, preferring the
-    counterparty. Most supported first.
+    counterparty. Most supported first. A rule whose entries all carried one tax
+    code (``tax_codes``, one per transaction) proposes it.
     """
     counts: dict[tuple[Field, str], Counter[str]] = defaultdict(Counter)
     for txn, account in zip(txns, accounts, strict=True):
@@ -76,6 +83,7 @@ def mine_rules(txns: Sequence[Transaction], accounts: Sequence[str],
                     counts[(field, word)][account] += 1
     stable = [key for key, c in counts.items() if len(c) == 1 and c.total() >= min_support]
     vendors = list(parties) or [None] * len(txns)
+    codes = list(tax_codes) or [None] * len(txns)
     best: dict[tuple[str, frozenset[int]], Rule] = {}
     for field, word in sorted(stable):
         probe = Rule(field, word, next(iter(counts[(field, word)])))
@@ -83,8 +91,9 @@ def mine_rules(txns: Sequence[Transaction], accounts: Sequence[str],
         if {accounts[i] for i in hits} != {probe.account}:
             continue  # as a substring the word also sits in other accounts' entries
         names = {vendors[i] for i in hits}
+        taxed = {codes[i] for i in hits}
         rule = Rule(field, word, probe.account, next(iter(names)) if len(names) == 1 else None,
-                    len(hits))
+                    len(hits), tax_code=next(iter(taxed)) if len(taxed) == 1 else None)
         key = (probe.account, hits)
         kept = best.get(key)
         if kept is None or _preferred(rule, kept):

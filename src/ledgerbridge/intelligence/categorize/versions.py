@@ -42,27 +42,42 @@ class ModelVersion:
 
 
 def fingerprint(data: TrainingSet) -> str:
-    """SHA-256 over the training set's sources, accounts and texts, in order."""
+    """SHA-256 over the training set's sources, accounts, texts and tax codes, in order.
+
+    A line without a tax code hashes as it did before tax codes were learned.
+    """
     digest = hashlib.sha256()
-    for source, txn, account in zip(data.sources, data.txns, data.accounts, strict=True):
+    codes = data.tax_codes or (None,) * len(data.txns)
+    for source, txn, account, code in zip(data.sources, data.txns, data.accounts, codes,
+                                          strict=True):
+        taxed = f"\x1f{code}" if code else ""
         digest.update(f"{source}\x1f{txn.date}\x1f{txn.amount}\x1f{txn.currency}\x1f"
-                      f"{txn.text}\x1f{txn.counterparty}\x1f{account}\x1e".encode())
+                      f"{txn.text}\x1f{txn.counterparty}\x1f{account}{taxed}\x1e".encode())
     return digest.hexdigest()
 
 
 def validate(data: TrainingSet, seed: int, threshold: float) -> dict[str, float]:
-    """Train on the older four fifths, measure on the newest fifth (empty if too few)."""
+    """Train on the older four fifths, measure on the newest fifth (empty if too few).
+
+    With tax codes in the history, ``tax_accuracy`` is how often the best
+    suggestion's tax code was the line's.
+    """
     cut = len(data.txns) - len(data.txns) // VALIDATION_SHARE
     older, newer = data.accounts[:cut], data.accounts[cut:]
     if not newer or len(set(older)) < 2:
         return {}
-    model = Categorizer.train(data.txns[:cut], older, seed=seed)
+    model = Categorizer.train(data.txns[:cut], older, tax_codes=data.tax_codes[:cut],
+                              seed=seed)
     best = [s[0] for s in model.suggest(data.txns[cut:], top=1, explain=False)]
     hits = [b.account == a for b, a in zip(best, newer, strict=True)]
     auto = [h for b, h in zip(best, hits, strict=True) if b.confidence >= threshold]
-    return {"validation_lines": len(newer), "accuracy": round(sum(hits) / len(hits), 4),
-            "threshold": threshold, "coverage": round(len(auto) / len(hits), 4),
-            "auto_accuracy": round(sum(auto) / len(auto), 4) if auto else 0.0}
+    metrics = {"validation_lines": len(newer), "accuracy": round(sum(hits) / len(hits), 4),
+               "threshold": threshold, "coverage": round(len(auto) / len(hits), 4),
+               "auto_accuracy": round(sum(auto) / len(auto), 4) if auto else 0.0}
+    if any(data.tax_codes):
+        taxed = [b.tax_code == c for b, c in zip(best, data.tax_codes[cut:], strict=True)]
+        metrics["tax_accuracy"] = round(sum(taxed) / len(taxed), 4)
+    return metrics
 
 
 def save(conn: Connection, ledger: Ledger, model: Categorizer, data: TrainingSet,
@@ -105,17 +120,22 @@ def load(conn: Connection, ledger: Ledger, version: int | None = None
                               f"{ledger.entity.code!r}; train one first "
                               "(`ledgerbridge categorize train`)".replace("  ", " "))
     model = Categorizer.from_bytes(row.model)
-    for txn, account in corrections(conn, ledger):
+    for txn, account, tax_code in corrections(conn, ledger):
         if merchant_key(txn):  # a line naming no merchant was coded, but teaches nothing
-            model.learn(txn, account)
+            model.learn(txn, account, tax_code)
     return _version(row), model
 
 
-def corrections(conn: Connection, ledger: Ledger) -> list[tuple[Transaction, str]]:
-    """Every correction users made, oldest first: the bank line and the account they chose."""
-    rows = conn.execute(select(bank_lines, categorization_corrections.c.account.label("to")).join(
+def corrections(conn: Connection, ledger: Ledger
+                ) -> list[tuple[Transaction, str, str | None]]:
+    """Every correction users made, oldest first: the line, the account and tax code chosen.
+
+    The tax code is None when the correction set none (``NONE`` when it set "no tax").
+    """
+    rows = conn.execute(select(bank_lines, categorization_corrections.c.account.label("to"),
+                               categorization_corrections.c.tax_code.label("to_tax")).join(
         categorization_corrections,
         categorization_corrections.c.bank_line_id == bank_lines.c.id).where(
         categorization_corrections.c.entity_id == ledger.entity.id).order_by(
         categorization_corrections.c.id))
-    return [(bank_transaction(r), r.to) for r in rows]
+    return [(bank_transaction(r), r.to, r.to_tax) for r in rows]

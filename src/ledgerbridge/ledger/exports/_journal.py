@@ -183,7 +183,7 @@ def _entry_rows(entity_id: int, start: dt.date | None, end: dt.date | None) -> S
             reversal.c.id.label("reversed_by_id"),
             ln.c.line_no, a.c.code, a.c.name.label("account_name"), ln.c.amount,
             ln.c.currency, ln.c.original_amount, ln.c.rate,
-            ln.c.memo.label("line_memo"), ln.c.party, ln.c.due_date,
+            ln.c.memo.label("line_memo"), ln.c.party, ln.c.due_date, ln.c.tax_code,
         )
         .join(ln, ln.c.entry_id == e.c.id)
         .join(a, a.c.id == ln.c.account_id)
@@ -209,6 +209,7 @@ def _group(rows: Iterable[Row], entity: str, functional: str) -> Iterator[Journa
                     memo=r.line_memo,
                     party=r.party,
                     due_date=r.due_date,
+                    tax_code=r.tax_code,
                 )
             )
         yield JournalEntry(

@@ -122,6 +122,8 @@ def _transaction(entry: JournalEntry, names: dict[str, str], width: int) -> str:
             parts.append(f"    lb-party: {_string(line.party)}\n")
         if line.due_date is not None:
             parts.append(f"    lb-due-date: {line.due_date}\n")
+        if line.tax_code:
+            parts.append(f"    lb-tax-code: {_string(line.tax_code)}\n")
         if line.rate is not None:
             parts.append(f"    lb-rate: {format(line.rate, 'f')}\n")
         if price is None and line.original.currency != line.amount.currency:

@@ -106,7 +106,8 @@ def _transaction(entry: JournalEntry, names: dict[str, str], width: int) -> str:
         if price is not None:
             posting += f" @@ {price}"
         parts.append(posting + "\n")
-        tags = [("lb-memo", line.memo), ("lb-party", line.party)]
+        tags = [("lb-memo", line.memo), ("lb-party", line.party),
+                ("lb-tax-code", line.tax_code)]
         if line.due_date is not None:
             tags.append(("lb-due-date", str(line.due_date)))
         if line.rate is not None:
