@@ -9,12 +9,13 @@ from ledgerbridge.unified import errors
 def test_exports_are_exactly_the_intended_names():
     assert sorted(unified.__all__) == sorted([
         "ADAPTERS", "DOCUMENT_KINDS", "KINDS", "LEDGER", "QUICKBOOKS_GAPS", "XERO_GAPS",
-        "AccountView", "AccountingAdapter", "AuthorizationExpired", "BadRequest", "Bridge",
+        "AccountView", "AccountingAdapter", "AuthorizationExpired", "BadRequest", "BillPayment",
+        "Bridge",
         "Conflict", "FieldGap", "Forbidden", "JournalEntryView", "LedgerAdapter",
         "NotAuthorized", "NotFound", "Outcome", "Page", "Position", "PackageError",
         "PackageUnavailable", "PreconditionFailed", "PreconditionRequired",
         "QuickBooksAdapter", "Record", "UnifiedError", "Unsupported", "XeroAdapter",
-        "adapter_for"])
+        "adapter_for", "settle_bills"])
     assert set(unified.ADAPTERS) == {"quickbooks", "xero"}
 
 

@@ -28,8 +28,11 @@ unified_app = typer.Typer(help="The unified accounting API: sync with QuickBooks
                                "deliver webhooks.", no_args_is_help=True)
 
 KindsOption = Annotated[list[str] | None, typer.Option(
-    "--kind", help="Kinds to sync, in order (default: contacts, invoices, payments).")]
-_DEFAULT_KINDS = ("contacts", "invoices", "payments")
+    "--kind", help="Kinds to sync, in order (default: contacts, bills, invoices, payments "
+                   "for push, with the payments of bills; contacts, invoices, payments for "
+                   "pull).")]
+_DEFAULT_KINDS = {"push": ("contacts", "bills", "invoices", "payments"),
+                  "pull": ("contacts", "invoices", "payments")}
 
 
 def _report(title: str, connection: str, outcomes: list[Outcome], currency: str) -> Report:
@@ -53,7 +56,7 @@ def _sync(direction: str, connection: str, kinds: list[str] | None, accept_gaps:
             bridge = Bridge(ledger.engine, adapter_for(ledger.engine, connection, entity),
                             accept_gaps=accept_gaps, entity=entity,
                             on_outcome=lambda _: progress.advance(task))
-            wanted = tuple(kinds or _DEFAULT_KINDS)
+            wanted = tuple(kinds or _DEFAULT_KINDS[direction])
             outcomes = bridge.push(wanted) if direction == "push" else bridge.pull(wanted)
         except UnifiedError as exc:
             raise fail(exc.detail) from None

@@ -1,9 +1,11 @@
-"""Tell the systems invoices came from that a reconciliation paid (or unpaid) them.
+"""Tell other systems that a reconciliation paid (or unpaid) their invoices and bills.
 
 Called inside the transaction of ``run``, ``accept`` and ``undo`` with the journal
-lines the reconciliations linked: the invoices behind those lines get their payment
+lines the reconciliations linked. The invoices behind those lines get their payment
 state computed afresh, and the write-backs their connection's mapping asks for are
-queued in the outbox in the same transaction.
+queued in the outbox in the same transaction. The bills behind them queue a
+``settle_bill`` command for each accounting package holding the bill, which pays
+(or deletes the payment of) each settlement there once.
 """
 
 from __future__ import annotations
@@ -17,7 +19,12 @@ from ledgerbridge.mapping import MappingError, PostingRules, rules_for_connectio
 from ledgerbridge.store.tables import connections
 from ledgerbridge.sync.errors import SyncError
 from ledgerbridge.sync.outbox import enqueue
-from ledgerbridge.sync.settlement import invoices_of_lines, state_writebacks
+from ledgerbridge.sync.settlement import (
+    bill_commands,
+    bills_of_lines,
+    invoices_of_lines,
+    state_writebacks,
+)
 
 __all__ = ["queue_invoice_writebacks"]
 
@@ -40,12 +47,14 @@ def _rules_with_states(conn: Connection) -> dict[int, PostingRules]:
 
 
 def queue_invoice_writebacks(conn: Connection, line_ids: Iterable[int]) -> int:
-    """Queue the invoice write-backs that settling ``line_ids`` triggers; how many."""
+    """Queue the write-backs that settling ``line_ids`` triggers (invoices, bills); how many."""
+    lines = list(line_ids)
+    queued = sum(enqueue(conn, command, document_id=bill_id) is not None
+                 for command, bill_id in bill_commands(conn, bills_of_lines(conn, lines)))
     by_connection = _rules_with_states(conn)
     if not by_connection:
-        return 0
-    queued = 0
-    for key in invoices_of_lines(conn, line_ids):
+        return queued
+    for key in invoices_of_lines(conn, lines):
         rules = by_connection.get(key[0])
         if rules is None:
             continue

@@ -546,6 +546,26 @@ unified_links = Table(
     UniqueConstraint("connection_id", "document_id", name="uq_unified_links_document"),
 )
 
+target_bill_payments = Table(
+    "target_bill_payments",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    # One settlement of a ledger bill (first version row), paid on its copy in a package.
+    Column("connection_id", ForeignKey("connections.id"), nullable=False),
+    Column("bill_id", ForeignKey("documents.id"), nullable=False),
+    Column("settlement", String(160), nullable=False),  # r<reconciliation> | p<payment>
+    Column("date", Date, nullable=False),
+    Column("amount", BigInteger, nullable=False),  # minor units of the bill's currency
+    Column("currency", String(3), nullable=False),
+    Column("account", String(64), nullable=False),  # our account the money left from
+    Column("status", String(8), nullable=False),  # pending | pushed | undone
+    Column("remote_id", String(255)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("leased_until", DateTime(timezone=True)),  # a run is writing it until then
+    UniqueConstraint("connection_id", "bill_id", "settlement",
+                     name="uq_target_bill_payments_settlement"),
+)
+
 webhook_subscriptions = Table(
     "webhook_subscriptions",
     metadata,

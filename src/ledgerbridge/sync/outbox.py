@@ -21,6 +21,7 @@ from ledgerbridge.sync.apply import Command
 from ledgerbridge.sync.connections import get_connection
 from ledgerbridge.sync.errors import RetriableError, SyncError
 from ledgerbridge.sync.inbox import backoff
+from ledgerbridge.sync.settlement import SETTLE_BILL
 
 __all__ = ["deliver_due", "enqueue"]
 
@@ -115,11 +116,16 @@ def _send(engine: Engine, row, connectors: dict[int, Connector]) -> dict:  # noq
     values: dict = {"row_id": row.id, "v_attempts": row.attempts + 1, "v_status": "sent",
                     "v_last_error": None, "v_next_attempt_at": None, "v_sent_at": now}
     try:
+        payload = {**json.loads(row.payload), "idempotency_key": row.idempotency_key}
+        if row.command == SETTLE_BILL:  # carried out with the ledger's bill payment records
+            from ledgerbridge.unified.bill_payments import deliver  # unified builds on sync
+
+            deliver(engine, row.connection_id, payload)
+            return values
         connector = connectors.get(row.connection_id)
         if connector is None:
             with engine.connect() as conn:
                 connector = connectors[row.connection_id] = _connector(conn, row.connection_id)
-        payload = {**json.loads(row.payload), "idempotency_key": row.idempotency_key}
         connector.write(row.command, payload)
     except RetriableError as exc:
         retry = row.attempts + 1 < MAX_ATTEMPTS

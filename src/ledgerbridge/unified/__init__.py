@@ -3,11 +3,13 @@
 ``adapter_for(engine, connection)`` gives an :class:`AccountingAdapter` (list, get,
 create, update) whose records are the canonical documents whichever system is
 behind it; ``Bridge`` pushes the ledger's records to a package and pulls the
-package's changes back; ``webhooks`` announces changes to subscribers. The REST
+package's changes back; ``settle_bills`` pays the settlements of pushed bills there;
+``webhooks`` announces changes to subscribers. The REST
 routes (``/unified/v1``) are in :mod:`ledgerbridge.api.unified`.
 """
 
 from ledgerbridge.unified.adapters import ADAPTERS, adapter_for
+from ledgerbridge.unified.bill_payments import settle_bills
 from ledgerbridge.unified.cursor import Position
 from ledgerbridge.unified.errors import (
     AuthorizationExpired,
@@ -28,14 +30,16 @@ from ledgerbridge.unified.model import (
     DOCUMENT_KINDS,
     KINDS,
     AccountView,
+    BillPayment,
     FieldGap,
     JournalEntryView,
+    Outcome,
     Page,
     Record,
 )
 from ledgerbridge.unified.protocol import AccountingAdapter
 from ledgerbridge.unified.quickbooks_adapter import QUICKBOOKS_GAPS, QuickBooksAdapter
-from ledgerbridge.unified.sync import Bridge, Outcome
+from ledgerbridge.unified.sync import Bridge
 from ledgerbridge.unified.xero_adapter import XERO_GAPS, XeroAdapter
 
 __all__ = [
@@ -48,6 +52,7 @@ __all__ = [
     "AccountView",
     "AccountingAdapter",
     "AuthorizationExpired",
+    "BillPayment",
     "BadRequest",
     "Bridge",
     "Conflict",
@@ -70,4 +75,5 @@ __all__ = [
     "Unsupported",
     "XeroAdapter",
     "adapter_for",
+    "settle_bills",
 ]

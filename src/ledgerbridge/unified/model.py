@@ -9,22 +9,26 @@ shapes, whichever package is behind it.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Annotated, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ledgerbridge.documents import AnyDocument, CanonicalModel
 from ledgerbridge.documents.common import Amount, CurrencyCode, ExchangeRate
+from ledgerbridge.money import Money
 from ledgerbridge.unified.errors import NotFound
 
 __all__ = [
     "DOCUMENT_KINDS",
     "KINDS",
     "AccountView",
+    "BillPayment",
     "FieldGap",
     "JournalEntryView",
     "JournalLineView",
     "OriginalAmount",
+    "Outcome",
     "Page",
     "Record",
     "Resource",
@@ -167,3 +171,40 @@ class Page(BaseModel):
     items: tuple[Record, ...]
     next_cursor: str | None = None
 
+
+@dataclass(frozen=True, slots=True)
+class BillPayment:
+    """One settlement of a bill, as a package records it against its copy of the bill.
+
+    Attributes:
+        reference: our id of the settlement (``LBP<n>``): the package's copy is found
+            again by it, so a repeat never pays twice.
+        account: the package's account the money left from (QuickBooks Id, Xero code).
+        memo: what settled it, in words.
+
+    """
+
+    reference: str
+    date: dt.date
+    amount: Money
+    account: str
+    memo: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one record.
+
+    Attributes:
+        action: created, updated, unchanged, pulled, pushed_back, conflict,
+            deleted (a bill payment whose settlement was undone) or failed.
+        detail: the reason of a failure or conflict, or the fields that were decided.
+        gaps: fields the package could not carry (the write went ahead without them).
+
+    """
+
+    kind: str
+    record: str
+    action: str
+    detail: str = ""
+    gaps: tuple[FieldGap, ...] = ()

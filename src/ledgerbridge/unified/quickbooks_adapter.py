@@ -6,7 +6,10 @@ connector's write-back commands carry fewer fields: no tax, no invoice number) a
 save them with the connector writer's ``ensure`` (found again by ``DocNumber``,
 ``PaymentRefNum`` or ``DisplayName``, created once, updated sparsely with the
 current ``SyncToken``). A reference's ``id`` is a QuickBooks Id; without one, a
-customer is found by name (created when missing) and an invoice by its number.
+customer or vendor is found by name (created when missing) and an invoice by its
+number. Bills carry our id in ``DocNumber`` and each line's package expense
+account; each settlement of a bill is a ``BillPayment`` found again by its
+``DocNumber`` (our reference) and deleted when the settlement is undone.
 """
 
 from __future__ import annotations
@@ -19,13 +22,13 @@ from ledgerbridge.connectors.quickbooks import QuickBooksConnector
 from ledgerbridge.connectors.quickbooks.client import StaleObject
 from ledgerbridge.connectors.quickbooks.normalize import documents_for
 from ledgerbridge.connectors.quickbooks.writer import Writer
-from ledgerbridge.documents import Contact, Document, Invoice, Payment, Ref
+from ledgerbridge.documents import Bill, Contact, Document, Invoice, Payment, Ref
 from ledgerbridge.sync.connections import ConnectionRecord
 from ledgerbridge.unified.cursor import Position
 from ledgerbridge.unified.errors import BadRequest, NotFound, PreconditionFailed
 from ledgerbridge.unified.gaps import admit, gap
 from ledgerbridge.unified.ledger_adapter import check_limit
-from ledgerbridge.unified.model import FieldGap, Page, Record, document_type
+from ledgerbridge.unified.model import BillPayment, FieldGap, Page, Record, document_type
 from ledgerbridge.unified.package import calling, page_of, start_of
 
 __all__ = ["QUICKBOOKS_GAPS", "QuickBooksAdapter"]
@@ -33,8 +36,9 @@ __all__ = ["QUICKBOOKS_GAPS", "QuickBooksAdapter"]
 Obj = dict[str, Any]
 _ENTITIES = {"invoices": "Invoice", "credit-notes": "CreditMemo", "bills": "Bill",
              "payments": "Payment", "contacts": "Customer"}
-_WRITABLE = ("invoices", "payments", "contacts")
-_KEY_FIELD = {"Invoice": "DocNumber", "Payment": "PaymentRefNum", "Customer": "DisplayName"}
+_WRITABLE = ("invoices", "bills", "payments", "contacts")
+_KEY_FIELD = {"Invoice": "DocNumber", "Bill": "DocNumber", "Payment": "PaymentRefNum",
+              "Customer": "DisplayName"}
 _SLACK = 50  # extra rows read past a page, for records sharing the cursor's change time
 
 
@@ -50,6 +54,16 @@ QUICKBOOKS_GAPS: dict[str, tuple[FieldGap, ...]] = {
         gap("payment_terms", "terms need a QuickBooks term; the due date is carried"),
         gap("reference", "QuickBooks has no purchase-order field on invoices"),
         gap("status", "the state follows the payments; drafts and voids are not pushed"),
+    ),
+    "bill": (
+        gap("lines.*.tax_lines", _TAX), gap("tax_lines", _TAX),
+        gap("amounts_include_tax", "tax-inclusive lines are not pushed"),
+        gap("lines.*.discount", "discount lines are not pushed"),
+        gap("lines.*.item", "items are not matched to QuickBooks items"),
+        gap("number", "DocNumber holds the ledger's id of the bill"),
+        gap("payment_terms", "terms need a QuickBooks term; the due date is carried"),
+        gap("status", "the balance follows the bill payments; drafts and voids are not "
+                      "pushed"),
     ),
     "payment": (
         gap("reference", "PaymentRefNum holds the ledger's id of the payment"),
@@ -183,6 +197,8 @@ class QuickBooksAdapter:
     def _body(self, document: Document) -> Obj:
         if isinstance(document, Invoice):
             return self._invoice(document)
+        if isinstance(document, Bill):
+            return self._bill(document)
         if isinstance(document, Payment):
             return self._payment(document)
         if isinstance(document, Contact):
@@ -191,16 +207,20 @@ class QuickBooksAdapter:
 
     def _customer(self, ref: Ref | None, record: str) -> Obj:
         """The ``CustomerRef`` for ``ref`` (a customer created by name when missing)."""
+        return self._party("Customer", ref, record)
+
+    def _party(self, entity: str, ref: Ref | None, record: str) -> Obj:
+        """The reference to a Customer or Vendor for ``ref`` (created by name when missing)."""
         if ref is not None and ref.id:
-            name = ref.name or self.client.get("Customer", ref.id).get("DisplayName")
+            name = ref.name or self.client.get(entity, ref.id).get("DisplayName")
             return {"value": ref.id, "name": name}
         if ref is None or not ref.name:
-            raise BadRequest(f"{record}: QuickBooks needs the customer's id or name")
-        found = self.writer.find("Customer", "DisplayName", ref.name)
+            raise BadRequest(f"{record}: QuickBooks needs the {entity.lower()}'s id or name")
+        found = self.writer.find(entity, "DisplayName", ref.name)
         if found is None:
-            found = self.writer.ensure("Customer", "DisplayName", ref.name,
+            found = self.writer.ensure(entity, "DisplayName", ref.name,
                                        {"DisplayName": ref.name},
-                                       f"unified:{self.connection}:customer:{ref.name}")
+                                       f"unified:{self.connection}:{entity.lower()}:{ref.name}")
         return {"value": str(found["Id"]), "name": ref.name}
 
     def _invoice(self, invoice: Invoice) -> Obj:
@@ -218,15 +238,52 @@ class QuickBooksAdapter:
                      "CustomerRef": self._customer(invoice.customer, record),
                      "CurrencyRef": {"value": invoice.currency}, "Line": lines,
                      "TotalAmt": _money(invoice.total)}
-        if invoice.tax_total is not None and invoice.tax_total.minor:
-            body["TxnTaxDetail"] = {"TotalTax": _money(invoice.tax_total)}
-        if invoice.due_date:
-            body["DueDate"] = invoice.due_date.isoformat()
-        if invoice.memo:
-            body["PrivateNote"] = invoice.memo
-        if invoice.exchange_rate is not None:
-            body["ExchangeRate"] = invoice.exchange_rate
-        return body
+        return body | _optional(invoice)
+
+    def _bill(self, bill: Bill) -> Obj:
+        record = f"bill {bill.source.external_id}"
+        lines = []
+        for n, line in enumerate(bill.lines, 1):
+            if not line.account:
+                raise BadRequest(f"{record}: line {n} names no QuickBooks expense account; map "
+                                 f"our account under targets.{self.connection}.accounts")
+            lines.append({"DetailType": "AccountBasedExpenseLineDetail",
+                          "Amount": _money(line.net_amount), "Description": line.description,
+                          "AccountBasedExpenseLineDetail": {
+                              "AccountRef": {"value": line.account}}})
+        body: Obj = {"DocNumber": bill.source.external_id,
+                     "TxnDate": bill.issue_date.isoformat(),
+                     "VendorRef": self._party("Vendor", bill.vendor, record),
+                     "CurrencyRef": {"value": bill.currency}, "Line": lines,
+                     "TotalAmt": _money(bill.total)}
+        return body | _optional(bill)
+
+    # -- bill payments -------------------------------------------------------------
+
+    def pay_bill(self, bill_id: str, payment: BillPayment) -> str:
+        """Pay bill ``bill_id`` once under ``payment.reference``; the BillPayment's Id."""
+        with self._calling(f"bill payment {payment.reference} of Bill {bill_id}"):
+            bill = self.client.get("Bill", bill_id)
+            amount = _money(payment.amount)
+            body: Obj = {"DocNumber": payment.reference, "TxnDate": payment.date.isoformat(),
+                         "VendorRef": bill["VendorRef"], "PayType": "Check",
+                         "CheckPayment": {"BankAccountRef": {"value": payment.account}},
+                         "CurrencyRef": {"value": payment.amount.currency},
+                         "TotalAmt": amount, "PrivateNote": payment.memo,
+                         "Line": [{"Amount": amount, "LinkedTxn": [
+                             {"TxnId": bill_id, "TxnType": "Bill"}]}]}
+            saved = self.writer.ensure(
+                "BillPayment", "DocNumber", payment.reference, body,
+                f"unified:{self.connection}:bill-payment:{payment.reference}")
+        return str(saved["Id"])
+
+    def unpay_bill(self, reference: str) -> None:
+        """Delete the BillPayment made under ``reference``, if there is one."""
+        with self._calling(f"bill payment {reference}"):
+            found = self.writer.find("BillPayment", "DocNumber", reference)
+            if found is not None:
+                self.client.delete("BillPayment", found,
+                                   request_id=f"delete-{found['Id']}-{found['SyncToken']}")
 
     def _invoice_id(self, ref: Ref, record: str) -> str:
         if ref.id:
@@ -263,6 +320,20 @@ class QuickBooksAdapter:
         if payment.exchange_rate is not None:
             body["ExchangeRate"] = payment.exchange_rate
         return body
+
+
+def _optional(document: Invoice | Bill) -> Obj:
+    """The fields an invoice or bill body carries only when the document has them."""
+    body: Obj = {}
+    if document.tax_total is not None and document.tax_total.minor:
+        body["TxnTaxDetail"] = {"TotalTax": _money(document.tax_total)}
+    if document.due_date:
+        body["DueDate"] = document.due_date.isoformat()
+    if document.memo:
+        body["PrivateNote"] = document.memo
+    if document.exchange_rate is not None:
+        body["ExchangeRate"] = document.exchange_rate
+    return body
 
 
 def _contact(contact: Contact) -> Obj:

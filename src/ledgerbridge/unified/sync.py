@@ -1,8 +1,13 @@
 """Keeping the ledger and a package in step through the unified interface.
 
-``push`` sends ledger records to the package (contacts, then invoices, then
-payments, so references can be named by the package's own ids) and links each to
-its copy. ``pull`` reads the package's changed records and brings each linked one
+``push`` sends ledger records to the package (contacts, then bills and invoices,
+then payments, so references can be named by the package's own ids) and links each
+to its copy. Bill lines name the package's expense accounts through the mapping's
+``targets:`` entry for the connection. Payments of bills are not sent as records:
+each settlement of a linked bill is paid on the package's copy by
+:mod:`ledgerbridge.unified.bill_payments`, which ``push`` runs last.
+
+``pull`` reads the package's changed records and brings each linked one
 back into the ledger as a new version of the ledger's document: the ledger reverses
 the old entry and posts the new one. A record changed on both sides since they last
 agreed is a conflict: each differing field is decided by the connection's
@@ -21,14 +26,20 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from ledgerbridge.documents import Document, DocumentError, Payment, Ref, parse_document
+from ledgerbridge.documents import Bill, Document, DocumentError, Payment, Ref, parse_document
 from ledgerbridge.mapping import resolve, rules_for_connection
 from ledgerbridge.store.tables import connections, documents
 from ledgerbridge.sync.connections import get_connection
-from ledgerbridge.unified.errors import AuthorizationExpired, PreconditionFailed, UnifiedError
+from ledgerbridge.unified.bill_payments import settle_bills, target_accounts
+from ledgerbridge.unified.errors import (
+    AuthorizationExpired,
+    BadRequest,
+    PreconditionFailed,
+    UnifiedError,
+)
 from ledgerbridge.unified.ledger_adapter import LedgerAdapter
 from ledgerbridge.unified.links import find_link, save_link
-from ledgerbridge.unified.model import DOCUMENT_KINDS, FieldGap, Record, document_type
+from ledgerbridge.unified.model import DOCUMENT_KINDS, Outcome, Record, document_type
 from ledgerbridge.unified.protocol import AccountingAdapter
 
 __all__ = ["PULLED", "Bridge", "Outcome"]
@@ -42,24 +53,6 @@ PULLED: dict[str, tuple[str, ...]] = {
 
 _PAGE = 200
 _KIND_OF = {type_: kind for kind, type_ in DOCUMENT_KINDS.items()}
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What happened to one record.
-
-    Attributes:
-        action: created, updated, unchanged, pulled, pushed_back, conflict or failed.
-        detail: the reason of a failure or conflict, or the fields that were decided.
-        gaps: fields the package could not carry (the write went ahead without them).
-
-    """
-
-    kind: str
-    record: str
-    action: str
-    detail: str = ""
-    gaps: tuple[FieldGap, ...] = ()
 
 
 @dataclass
@@ -84,6 +77,7 @@ class Bridge:
         self.connection_id = record.id
         self.system = record.system
         self.rules = rules_for_connection(record.system, record.mapping)
+        self.accounts = target_accounts(record)
 
     def _done(self, outcome: Outcome) -> None:
         self.outcomes.append(outcome)
@@ -92,17 +86,25 @@ class Bridge:
 
     # -- pushing -----------------------------------------------------------------------
 
-    def push(self, kinds: tuple[str, ...] = ("contacts", "invoices", "payments")) -> list[Outcome]:
+    def push(self, kinds: tuple[str, ...] = ("contacts", "bills", "invoices", "payments")
+             ) -> list[Outcome]:
         """Send every ledger record of ``kinds`` that changed since it was last sent.
 
         Records that came from the package itself (through its sync connection) are
-        not sent back to it.
+        not sent back to it. With ``bills``, the settlements of linked bills not yet
+        paid in the package are paid there (and undone ones deleted).
         """
         start = len(self.outcomes)
         for kind in kinds:
             for record in self._all(self.ledger, kind):
-                if record.data.source.connection != self.target.connection:
+                if record.data.source.connection != self.target.connection \
+                        and not _pays_bills(record.data):
                     self._push_one(kind, record)
+        if "bills" in kinds and hasattr(self.target, "pay_bill"):
+            for outcome in settle_bills(self.engine, self.target,
+                                        connection_id=self.connection_id,
+                                        accounts=self.accounts):
+                self._done(outcome)
         return self.outcomes[start:]
 
     def _push_one(self, kind: str, record: Record, remote_version: str | None = None) -> None:
@@ -112,8 +114,8 @@ class Bridge:
         if link is not None and link.local_version == record.version and remote_version is None:
             self._done(Outcome(kind, name, "unchanged"))
             return
-        document = self._outgoing(record.data)
         try:
+            document = self._outgoing(record.data)
             if link is None:
                 saved = self.target.create(kind, document, accept_gaps=self.accept_gaps)
             else:
@@ -162,11 +164,35 @@ class Bridge:
             if name in type(document).model_fields:
                 changes[name] = self._remote_ref(getattr(document, name), source, "contact",
                                                  "contacts")
+        if isinstance(document, Bill):
+            changes["lines"] = self._bill_lines(document)
         if isinstance(document, Payment):
             changes["applications"] = tuple(a.model_copy(update={"document": self._remote_ref(
                 a.document, source, a.document_type, _KIND_OF[a.document_type])})
                 for a in document.applications)
         return document.model_copy(update=changes)
+
+    def _bill_lines(self, bill: Bill) -> tuple[Any, ...]:
+        """The bill's lines naming the package's accounts for the accounts they post to.
+
+        Without a ``targets:`` entry for the connection the lines go as they are.
+        """
+        if not self.accounts:
+            return bill.lines
+        with self.engine.connect() as conn:
+            source = get_connection(conn, bill.source.connection)
+        rules = rules_for_connection(source.system, source.mapping)
+        default = rules.config.effective_accounts([]).get("expense") or ""
+        lines = []
+        for n, line in enumerate(bill.lines, 1):
+            ours = rules.hint(line.account, default)[0]
+            if ours not in self.accounts:
+                raise BadRequest(f"bill {bill.source.connection}/{bill.source.external_id} "
+                                 f"line {n} posts to our account {ours}, which has no package "
+                                 f"account: add it under targets.{self.target.connection}"
+                                 ".accounts")
+            lines.append(line.model_copy(update={"account": self.accounts[ours]}))
+        return tuple(lines)
 
     # -- pulling -----------------------------------------------------------------------
 
@@ -265,6 +291,12 @@ def _same(ours: Any, theirs: Any) -> bool:
             return ours.get("external_id") == theirs.get("external_id")
         return all(_same(ours.get(k), theirs.get(k)) for k in ours.keys() | theirs.keys())
     return ours == theirs
+
+
+def _pays_bills(document: Document) -> bool:
+    """Whether ``document`` is a payment of bills only (paid as bill payments instead)."""
+    return isinstance(document, Payment) and bool(document.applications) and all(
+        a.document_type == "bill" for a in document.applications)
 
 
 def _name(document: Document) -> str:

@@ -5,7 +5,9 @@ payments are written with the connector's own writer (found again by their
 ``Reference``, created once under an ``Idempotency-Key``); contacts are found by
 name and created here, since the writer has no contact command. A reference's
 ``id`` is a Xero id (ContactID, InvoiceID). Updates are offered for contacts only:
-Xero refuses changes to paid invoices and has no payment updates at all.
+Xero refuses changes to paid invoices and has no payment updates at all. Each
+settlement of a bill is a payment (ACCPAYPAYMENT) whose ``Reference`` is our
+reference; undoing it sets the payment's Status to DELETED, as Xero deletes them.
 """
 
 from __future__ import annotations
@@ -17,13 +19,22 @@ from ledgerbridge.connectors.xero import XeroConnector
 from ledgerbridge.connectors.xero.normalize import Normalizer
 from ledgerbridge.connectors.xero.wire import API, dumps, parse_stamp
 from ledgerbridge.connectors.xero.writer import Writer
-from ledgerbridge.documents import Bill, Contact, Document, Invoice, Payment, Ref
+from ledgerbridge.documents import (
+    Bill,
+    Contact,
+    Document,
+    Invoice,
+    Payment,
+    PaymentApplication,
+    Ref,
+    Source,
+)
 from ledgerbridge.sync.connections import ConnectionRecord
 from ledgerbridge.unified.cursor import Position
 from ledgerbridge.unified.errors import BadRequest, NotFound, PreconditionFailed
 from ledgerbridge.unified.gaps import admit, gap
 from ledgerbridge.unified.ledger_adapter import check_limit
-from ledgerbridge.unified.model import FieldGap, Page, Record, document_type
+from ledgerbridge.unified.model import BillPayment, FieldGap, Page, Record, document_type
 from ledgerbridge.unified.package import calling, page_of, start_of
 
 __all__ = ["XERO_GAPS", "XeroAdapter"]
@@ -214,6 +225,35 @@ class XeroAdapter:
                 if a.document.id else a for a in document.applications)
             return document.model_copy(update={"applications": applications})
         return document
+
+    # -- bill payments -------------------------------------------------------------
+
+    def pay_bill(self, bill_id: str, payment: BillPayment) -> str:
+        """Pay bill ``bill_id`` once under ``payment.reference``; the payment's PaymentID."""
+        document = Payment(
+            source=Source(connection=self.connection, object_type="bill_payment",
+                          external_id=payment.reference),
+            direction="sent", date=payment.date, amount=payment.amount,
+            currency=payment.amount.currency, deposit_account=payment.account,
+            applications=(PaymentApplication(document=Ref(external_id=bill_id),
+                                             document_type="bill", amount=payment.amount),))
+        key = f"unified:{self.connection}:bill-payment:{payment.reference}"
+        with self._calling(f"bill payment {payment.reference} of bill {bill_id}"):
+            saved = self.writer.write("push_payment", {**document.model_dump(mode="json"),
+                                                       "idempotency_key": key})
+        return str(saved.external_id)
+
+    def unpay_bill(self, reference: str) -> None:
+        """Delete (Status DELETED) the payment made under ``reference``, if there is one."""
+        with self._calling(f"bill payment {reference}"):
+            rows = self.client.list("Payments", where=f'Reference=="{_quoted(reference)}"',
+                                    record=reference)
+            for row in rows:
+                if row.get("Status") != "DELETED":
+                    self.client.call("POST", f"{API}/Payments/{row['PaymentID']}",
+                                     content=dumps({"Status": "DELETED"}),
+                                     headers={"content-type": "application/json"},
+                                     record=reference)
 
     def _contact(self, contact: Contact, key: str) -> str:
         rows = self.client.list("Contacts", where=f'Name=="{_quoted(contact.name)}"',

@@ -89,6 +89,13 @@ class QuickBooksClient:
                             headers={"content-type": "application/json"})
         return answer[entity]
 
+    def delete(self, entity: str, current: Mapping[str, Any], *, request_id: str) -> None:
+        """Delete a transaction as read (its Id and SyncToken)."""
+        self._call("POST", f"/{entity.lower()}",
+                   params={"operation": "delete", "requestid": request_id},
+                   content=dumps({"Id": current["Id"], "SyncToken": current["SyncToken"]}),
+                   record=str(current["Id"]), headers={"content-type": "application/json"})
+
     def _call(self, method: str, path: str, *, params: dict[str, str] | None = None,
               stream: str | None = None, record: str | None = None, **kwargs: Any) -> Any:
         where = {"connection": self.connection, "stream": stream, "record": record}

@@ -237,8 +237,48 @@ class Company:
                           "SyncToken": str(int(current["SyncToken"]) + 1),
                           "MetaData": {**current["MetaData"], "LastUpdatedTime": when}}
             self._derive(entity, record)
+            if entity == "BillPayment":
+                self._settle_bills(table.get(record["Id"]), record, when)
             table[record["Id"]] = record
             return record
+
+    def delete(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Delete one transaction (``operation=delete``: its Id and current SyncToken)."""
+        with self.lock:
+            current = self.get(entity, str(body.get("Id")))
+            if str(body.get("SyncToken")) != current["SyncToken"]:
+                raise QboFault(400, "5010", "Stale Object Error",
+                               f"Stale Object Error : {entity} {current['Id']} has changed")
+            if entity == "BillPayment":
+                self._settle_bills(current, None, self._stamp())
+            del self.records[entity][current["Id"]]
+            return {"status": "Deleted", "domain": "QBO", "Id": current["Id"]}
+
+    def _settle_bills(self, old: dict[str, Any] | None, new: dict[str, Any] | None,
+                      when: str) -> None:
+        """Move the Balance of the bills a bill payment pays from ``old`` to ``new``."""
+        change: dict[str, Any] = {}
+        for payment, sign in ((old, 1), (new, -1)):
+            for line in (payment or {}).get("Line", ()):
+                for linked in line.get("LinkedTxn", ()):
+                    if linked.get("TxnType") == "Bill":
+                        if line.get("Amount", 0) <= 0:
+                            raise QboFault(400, "2050", "Invalid amount", "Business "
+                                           "Validation Error: a line amount must be positive")
+                        bill = str(linked.get("TxnId"))
+                        change[bill] = change.get(bill, 0) + sign * line.get("Amount", 0)
+        for bill_id, delta in change.items():
+            bill = self.get("Bill", bill_id)
+            balance = bill["Balance"] + delta
+            if balance < 0:
+                raise QboFault(400, "6000", "A business validation error has occurred while "
+                               "processing your request", f"Business Validation Error: the "
+                               f"payment is more than the open balance of bill {bill_id}")
+            bill["_balance"] = balance
+        for bill_id in change:
+            bill = self.records["Bill"][bill_id]
+            bill["Balance"] = bill.pop("_balance")
+            bill["MetaData"] = {**bill["MetaData"], "LastUpdatedTime": when}
 
     def _derive(self, entity: str, record: dict[str, Any]) -> None:
         """Fill totals QuickBooks computes itself."""

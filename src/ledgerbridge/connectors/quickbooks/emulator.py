@@ -6,8 +6,10 @@ does); ``POST /oauth2/v1/tokens/bearer`` (authorization_code grants, checked
 against the consent's ``redirect_uri`` and PKCE challenge, and refresh_token grants,
 HTTP Basic client credentials, refresh tokens rotated on every use);
 ``/v3/company/{realm}/query`` (GET ``?query=`` or POST text), ``/cdc``, read by id,
-and create/update of the entities in :data:`ENTITIES` with SyncToken concurrency and
-``requestid`` idempotency. Errors are Intuit ``Fault`` bodies; throttling is 429.
+create/update of the entities in :data:`ENTITIES` with SyncToken concurrency and
+``requestid`` idempotency, and ``?operation=delete``. A BillPayment moves the
+``Balance`` of the bills its lines link to (and gives it back when deleted).
+Errors are Intuit ``Fault`` bodies; throttling is 429.
 
 Every change is sent to ``options.webhook_url`` as an ``eventNotifications`` body
 signed with ``intuit-signature`` (base64 HMAC-SHA256 under the verifier token).
@@ -80,7 +82,8 @@ def create_emulator(options: SandboxOptions, *, realm_id: str = REALM_ID,
         if not options.webhook_url or not changes:
             return
         entities = [{"name": entity, "id": record["Id"], "operation": operation,
-                     "lastUpdated": record["MetaData"]["LastUpdatedTime"]}
+                     "lastUpdated": record.get("MetaData", {}).get("LastUpdatedTime")
+                     or stamp(_now())}
                     for entity, record, operation in changes]
         body = dumps({"eventNotifications": [{"realmId": realm_id,
                                               "dataChangeEvent": {"entities": entities}}]})
@@ -171,8 +174,11 @@ def create_emulator(options: SandboxOptions, *, realm_id: str = REALM_ID,
             if request_id and request_id in company.answered:
                 status, answered = company.answered[request_id]
                 return _json(answered, status)
-            operation = "Update" if "Id" in body else "Create"
-            record = company.save(name, body)
+            if request.query_params.get("operation") == "delete":
+                operation, record = "Delete", company.delete(name, body)
+            else:
+                operation = "Update" if "Id" in body else "Create"
+                record = company.save(name, body)
             answer = {name: record, "time": stamp(_now())}
             if request_id:
                 company.answered[request_id] = (200, answer)

@@ -295,7 +295,9 @@ class Organisation:
     # -- payments and journals ---------------------------------------------------------
 
     def save_payment(self, data: Obj) -> Obj:
-        """Record a payment against an authorised invoice or bill."""
+        """Record a payment against an authorised invoice or bill (or delete one)."""
+        if data.get("PaymentID"):
+            return self._delete_payment(data)
         given = data.get("Invoice") or {}
         invoice = next((i for i in self.records["Invoices"].values()
                         if given.get("InvoiceID") == i["InvoiceID"]
@@ -330,6 +332,23 @@ class Organisation:
                                                 ("PaymentID", "Date", "Amount", "Reference")}],
         }, created=False)
         return payment
+
+    def _delete_payment(self, data: Obj) -> Obj:
+        """``POST Payments/{id}`` with Status DELETED: the only change Xero takes."""
+        payment = self.get("Payments", data["PaymentID"])
+        if data.get("Status") != "DELETED":
+            raise validation_error(data, "Payments can only be deleted: send Status DELETED")
+        if payment["Status"] == "DELETED":
+            return payment
+        invoice = self.get("Invoices", payment["Invoice"]["InvoiceID"])
+        due = invoice["AmountDue"] + payment["Amount"]
+        self._store("Invoices", {
+            **{k: v for k, v in invoice.items() if k != "FullyPaidOnDate"},
+            "AmountDue": due, "AmountPaid": invoice["AmountPaid"] - payment["Amount"],
+            "Status": "AUTHORISED",
+            "Payments": [p for p in invoice["Payments"]
+                         if p["PaymentID"] != payment["PaymentID"]]}, created=False)
+        return self._store("Payments", {**payment, "Status": "DELETED"}, created=False)
 
     def save_manual_journal(self, data: Obj) -> Obj:
         """Create a manual journal whose lines balance."""
