@@ -43,9 +43,10 @@ def test_a_text_pdf_is_read_checked_and_posted(store):
     lines = store.ledger.entry(entry_id).lines
     assert sum(line.amount.minor for line in lines if line.amount.minor > 0) == int(
         spec.total * 100)
-    trail = audit_trail(store.ledger, entry_id).document
-    assert (trail["file_name"], trail["sha256"]) == ("rechnung.pdf", doc.sha256)
-    assert trail["data"]["number"] == spec.number
+    trail = audit_trail(store.ledger, entry_id)
+    assert (trail.raw["file_name"], trail.raw["sha256"]) == ("rechnung.pdf", doc.sha256)
+    assert trail.raw["data"]["number"] == spec.number
+    assert (trail.document["type"], trail.document["external_id"]) == ("bill", doc.sha256)
 
 
 def test_a_pdf_without_any_text_is_unreadable_with_the_reason(store):

@@ -1,7 +1,9 @@
 """``POST /api/documents``: upload a supplier document into the document store.
 
 The raw bytes are always kept, whatever they turn out to be: an unreadable file is
-stored as ``unreadable`` with the reason, like ``ledgerbridge documents add``. Errors
+stored as ``unreadable`` with the reason, like ``ledgerbridge documents add``.
+``POST /api/documents/{id}/approve`` approves one, as ``documents approve`` does (a
+document held by its findings or by anomaly flags gets 409 with the reasons). Errors
 are RFC 7807 problem documents.
 """
 
@@ -14,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
-from ledgerbridge.intake import IntakeStore
+from ledgerbridge.intake import IntakeError, IntakeStore
 from ledgerbridge.intake.upload import UploadError, read_upload
 from ledgerbridge.ledger import Ledger, LedgerError
 from ledgerbridge.web.auth import Auth
@@ -32,7 +34,7 @@ def _problem(request: Request, status: int, title: str, detail: str) -> JSONResp
 
 
 def documents_api(engine: Engine, auth: Auth) -> APIRouter:
-    """The document upload route, behind a bearer token of an accountant or admin."""
+    """The document upload and approval routes, behind an accountant's or admin's token."""
     router = APIRouter(prefix="/api", tags=["documents"])
 
     @router.post("/documents", status_code=201)
@@ -57,5 +59,29 @@ def documents_api(engine: Engine, auth: Auth) -> APIRouter:
             return _problem(request, 404, "Unknown entity", str(exc))
         return JSONResponse(added.document.to_dict() | {"new": added.new},
                             status_code=201 if added.new else 200)
+
+    @router.post("/documents/{document_id}/approve")
+    async def approve_document(request: Request, document_id: int, entity: str = "default",
+                               allow_duplicate: bool = False,
+                               user: User = Depends(auth.api_user)  # noqa: B008
+                               ) -> Any:
+        """Approve a document for posting as the token's user; 409 says what holds it.
+
+        ``allow_duplicate`` approves one flagged only as a possible repeat of another.
+        """
+        if not user.can(Role.ACCOUNTANT):
+            return _problem(request, 403, "Forbidden", f"approving needs the accountant role; "
+                            f"{user.name} is a {user.role.value}")
+        try:
+            store = IntakeStore(Ledger(engine, entity))
+            await run_in_threadpool(store.get, document_id)
+        except (IntakeError, LedgerError) as exc:
+            return _problem(request, 404, "Not found", str(exc))
+        try:
+            doc = await run_in_threadpool(store.approve, document_id, user.name,
+                                          allow_duplicate=allow_duplicate)
+        except IntakeError as exc:
+            return _problem(request, 409, "Not approved", str(exc))
+        return doc.to_dict()
 
     return router

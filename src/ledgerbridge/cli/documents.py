@@ -40,13 +40,14 @@ AllowDuplicateOption = Annotated[bool, typer.Option(
 
 def _table(title: str) -> Table:
     return Table("id", "file", "status", "format", "number", "seller", "total", "findings",
-                 title=title)
+                 "receipt of", title=title)
 
 
 def _row(table: Table, doc: StoredDocument) -> None:
     table.add_row(str(doc.id), doc.file_name, doc.status, doc.format or "", doc.number or "",
                   doc.seller or "", str(doc.total) if doc.total else "",
-                  ", ".join(f.rule for f in doc.findings))
+                  ", ".join(f.rule for f in doc.findings),
+                  f"{doc.matched} ({doc.matched.by})" if doc.matched else "")
 
 
 @documents_app.command("add")
@@ -79,8 +80,9 @@ def documents_add(
 
 @documents_app.command("list")
 def documents_list(
-    status: Annotated[str | None, typer.Option(help="Only unreadable, flagged, ready or "
-                                               "posted documents.")] = None,
+    status: Annotated[str | None, typer.Option(help="Only unreadable, flagged, ready, "
+                                               "approved, posted or matched documents."
+                                               )] = None,
     db: DbOption = None,
     entity: EntityOption = "default",
 ) -> None:
@@ -112,7 +114,10 @@ def documents_show(
                   + (f", approved by {doc.approved_by} {doc.approved_at:%Y-%m-%d %H:%M}"
                      if doc.approved_at else "")
                   + (f", posted as entry {doc.entry_id} by {doc.posted_by or '-'}"
-                     if doc.entry_id else ""), highlight=False)
+                     if doc.entry_id else "")
+                  + (f", receipt of {doc.matched} (matched by {doc.matched.by} "
+                     f"{doc.matched.at:%Y-%m-%d %H:%M})" if doc.matched else ""),
+                  highlight=False)
     for finding in doc.findings:
         console.print(f"  [red]{finding.rule}[/] {finding.message}", highlight=False)
     if doc.fields is not None:

@@ -24,6 +24,7 @@ from ledgerbridge.sync.errors import FatalError, MalformedPayload
 
 if TYPE_CHECKING:
     from ledgerbridge.documents import Document
+    from ledgerbridge.ledger import Ledger
 
 __all__ = [
     "Connector",
@@ -153,6 +154,13 @@ class Connector:
         """Carry out a write-back command (mark paid, push an invoice ...)."""
         raise FatalError(f"{self.system} supports no write-back {command!r}",
                          connection=self.connection)
+
+    def after_posted(self, ledger: Ledger, object_ids: Sequence[str]) -> None:
+        """Called by the sync worker once events of these objects posted and committed.
+
+        Work that follows an arrival (Ramp matches receipt files to new card lines)
+        goes here; it runs outside the events' transaction, so a failure loses none.
+        """
 
     def stream(self, name: str) -> Stream:
         """The declared stream called ``name``."""

@@ -22,14 +22,17 @@ from ledgerbridge.intake.extract import (
     extract,
     fields_json,
     is_image,
+    pages_of,
     to_einvoice,
 )
+from ledgerbridge.intake.extract.layout import Page
 
 __all__ = ["Assessment", "Status", "assess", "media_type"]
 
-Status = Literal["unreadable", "flagged", "ready", "approved", "posted"]
+Status = Literal["unreadable", "flagged", "ready", "approved", "posted", "matched"]
 """unreadable: not an e-invoice we read; flagged: breaks a rule; ready: a coded draft
-waiting for approval; approved: someone approved it for posting; posted: in the ledger."""
+waiting for approval; approved: someone approved it for posting; posted: in the ledger;
+matched: a receipt tied to a card transaction, evidence for it and never a bill."""
 
 READ_RULE = "READ"
 """The rule id of a file that could not be read as an e-invoice."""
@@ -54,6 +57,8 @@ class Assessment:
     bill: Bill | None = None
     fields: str | None = None
     """For a text or scanned document: each field read, its confidence and source (JSON)."""
+    pages: tuple[Page, ...] | None = None
+    """For a text or scanned document: its laid-out words, to read it again without OCR."""
 
     @property
     def format(self) -> str | None:
@@ -74,40 +79,43 @@ def media_type(content: bytes, name: str) -> str:
 
 def assess(content: bytes, sha256: str, *, buyer: str | None = None,
            learned: Learned | None = None,
-           corrections: Mapping[str, str] | None = None) -> Assessment:
+           corrections: Mapping[str, str] | None = None,
+           pages: list[Page] | None = None) -> Assessment:
     """Read ``content``, apply the booking rules, build its Bill if it passes.
 
     A structured e-invoice is read exactly. Any other PDF, and a picture, is read by
     layout (OCR for scans): ``learned`` gives what corrections taught us about its
     vendor, ``corrections`` the user's values for this document, and ``buyer`` is the
-    ledger's company, whom the document is addressed to.
+    ledger's company, whom the document is addressed to. ``pages`` are its laid-out
+    words from an earlier reading, which saves the OCR.
     """
     try:
         invoice = read_einvoice(content)
     except EInvoiceError as exc:
         if not (is_pdf(content) or is_image(content)):
             return Assessment("unreadable", (Finding(READ_RULE, str(exc)),))
-        return _assess_text(content, sha256, buyer, learned, corrections or {})
+        return _assess_text(content, sha256, buyer, learned, corrections or {}, pages)
     return _judged(invoice, sha256, ())
 
 
 def _judged(invoice: EInvoice, sha256: str, review: tuple[Finding, ...],
-            fields: str | None = None) -> Assessment:
+            fields: str | None = None, pages: tuple[Page, ...] | None = None) -> Assessment:
     findings = (*check(invoice), *review)
     if findings:
-        return Assessment("flagged", findings, invoice, fields=fields)
+        return Assessment("flagged", findings, invoice, fields=fields, pages=pages)
     try:
         bill = einvoice_bill(invoice, sha256)
     except (EInvoiceError, ValidationError) as exc:
         return Assessment("flagged", (Finding(CANONICAL_RULE, _reason(exc)),), invoice,
-                          fields=fields)
-    return Assessment("ready", (), invoice, bill, fields)
+                          fields=fields, pages=pages)
+    return Assessment("ready", (), invoice, bill, fields, pages)
 
 
 def _assess_text(content: bytes, sha256: str, buyer: str | None, learned: Learned | None,
-                 corrections: Mapping[str, str]) -> Assessment:
+                 corrections: Mapping[str, str], pages: list[Page] | None) -> Assessment:
     try:
-        found = extract(content, learned=learned)
+        pages = pages if pages is not None else pages_of(content)
+        found = extract(content, learned=learned, pages=pages)
     except NoText as exc:
         return Assessment("unreadable", (Finding(READ_RULE, str(exc)),))
     found = corrected(found, corrections)
@@ -119,7 +127,8 @@ def _assess_text(content: bytes, sha256: str, buyer: str | None, learned: Learne
         if (field := found.fields.get(name)) is None or field.value is None
         or field.confidence < REVIEW_BELOW)
     syntax = "pdf-text" if is_pdf(content) else "scan"
-    return _judged(to_einvoice(found, syntax, buyer=buyer), sha256, review, fields_json(found))
+    return _judged(to_einvoice(found, syntax, buyer=buyer), sha256, review, fields_json(found),
+                   tuple(pages))
 
 
 def _reason(exc: Exception) -> str:

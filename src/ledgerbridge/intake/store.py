@@ -3,7 +3,10 @@
 A file is addressed by its SHA-256 within an entity: adding the same bytes again,
 under any name, returns the document already stored. The stored bytes are never
 changed. A document with a Bill is coded (vendor contact, an account per line); a
-ready one is approved by someone, and only an approved one is posted.
+ready one is approved by someone, once the anomaly checks hold nothing against it,
+and only an approved one is posted: its Bill becomes a canonical ``bill`` document of
+the entity's intake connection, applied like every synced document. A receipt tied
+to a card transaction is ``matched``: evidence for that charge, never a bill.
 """
 
 from __future__ import annotations
@@ -11,14 +14,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ledgerbridge.documents import Bill, Document
+from ledgerbridge.documents import Bill
 from ledgerbridge.intake.assess import Assessment, Status, assess, media_type
 from ledgerbridge.intake.coding import (
     LineCode,
@@ -27,18 +32,41 @@ from ledgerbridge.intake.coding import (
     parse_coding,
     resolve_vendor,
 )
+from ledgerbridge.intake.connector import IntakeConnector
 from ledgerbridge.intake.einvoice import Finding, vendor_key
+from ledgerbridge.intake.einvoice.bill import SOURCE_CONNECTION
 from ledgerbridge.intake.extract import Extraction, pages_of
 from ledgerbridge.intake.extract.fields import VENDOR_NAME
 from ledgerbridge.intake.extract.layout import Page
 from ledgerbridge.intake.extract.memory import label_before, vendor_keys
+from ledgerbridge.intake.layouts import load_layout, save_layout
+from ledgerbridge.intelligence.anomalies import (
+    HIGH_SCORE,
+    FlagKind,
+    FlagStatus,
+    SavedFlag,
+    list_flags,
+    screen_document,
+)
+from ledgerbridge.intelligence.anomalies.sources import document_key
 from ledgerbridge.ledger import Entry, Ledger, Lineage
 from ledgerbridge.mapping import PostingRules, load_rules
 from ledgerbridge.money import Money
-from ledgerbridge.store.tables import extraction_hints, intake_documents
+from ledgerbridge.store.tables import (
+    connections,
+    documents,
+    extraction_hints,
+    intake_documents,
+    receipt_matches,
+)
+from ledgerbridge.sync.apply import apply_document, make_lookup
 from ledgerbridge.sync.errors import MissingDependency
+from ledgerbridge.sync.outbox import enqueue
 
-__all__ = ["Added", "IntakeError", "IntakeStore", "StoredDocument"]
+__all__ = ["Added", "IntakeError", "IntakeStore", "ReceiptLink", "StoredDocument",
+           "intake_connection"]
+
+log = logging.getLogger(__name__)
 
 _SUMMARY = [c for c in intake_documents.c if c.name != "content"]
 
@@ -56,6 +84,31 @@ _REVIEW_ONLY = frozenset({DUPLICATE_RULE, SAME_AMOUNT_RULE})
 
 class IntakeError(ValueError):
     """A request the document store refuses: unknown id, or a document not approved."""
+
+
+MATCHABLE = ("ready", "flagged")
+"""Statuses of a document that may be matched as a receipt: read, and not a bill in use."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptLink:
+    """The card transaction a matched receipt belongs to, and who tied them when.
+
+    Attributes:
+        connection: the card connection's name.
+        transaction_id: the transaction's id there.
+        by: "auto" when matched on arrival, else the user.
+        at: when.
+
+    """
+
+    connection: str
+    transaction_id: str
+    by: str
+    at: dt.datetime
+
+    def __str__(self) -> str:
+        return f"{self.connection} transaction {self.transaction_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +138,7 @@ class StoredDocument:
     approved_at: dt.datetime | None = None
     posted_by: str | None = None
     posted_at: dt.datetime | None = None
+    matched: ReceiptLink | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary: outcome, coding, approval; amounts as decimal strings."""
@@ -103,6 +157,10 @@ class StoredDocument:
             "approved_at": self.approved_at.isoformat() if self.approved_at else None,
             "posted_by": self.posted_by, "entry_id": self.entry_id,
             "posted_at": self.posted_at.isoformat() if self.posted_at else None,
+            "matched": None if self.matched is None else {
+                "connection": self.matched.connection,
+                "transaction_id": self.matched.transaction_id, "by": self.matched.by,
+                "at": self.matched.at.isoformat()},
         }
 
     @property
@@ -167,7 +225,23 @@ class IntakeStore:
         stored = self._find(sha256)
         if stored is None:
             raise IntakeError(f"file {name} was not stored")
+        if new and stored.status in MATCHABLE:
+            stored = self._match_on_arrival(stored)
         return Added(stored, new=new)
+
+    def _match_on_arrival(self, stored: StoredDocument) -> StoredDocument:
+        """Match a new file that may be a receipt to the open card lines of its dates.
+
+        A failure leaves the file stored and unmatched (``receipts match`` retries).
+        """
+        # Card connectors use this store; importing them at module level would be circular.
+        from ledgerbridge.connectors.ramp.attach import match_arrived_receipt  # noqa: PLC0415
+
+        try:
+            match_arrived_receipt(self.ledger, stored.id)
+        except Exception:
+            log.exception("matching document %s to card lines failed", stored.id)
+        return self.get(stored.id)
 
     def correct(self, document_id: int, corrections: dict[str, str]) -> StoredDocument:
         """Set fields of a text or scanned document by hand, read it again, and learn.
@@ -178,6 +252,9 @@ class IntakeStore:
         stored = self.get(document_id)
         if stored.status == "posted":
             raise IntakeError(f"document {document_id} is posted: reverse its entry instead")
+        if stored.matched is not None:
+            raise IntakeError(f"document {document_id} is the receipt of {stored.matched}: "
+                              f"unlink it first (ledgerbridge receipts unlink {document_id})")
         if stored.fields is None:
             raise IntakeError(f"document {document_id} is a structured e-invoice, read exactly:"
                               " nothing to correct")
@@ -193,8 +270,8 @@ class IntakeStore:
                          .values(**outcome, corrections=json.dumps(merged), approved_by=None,
                                  approved_at=None))
             read = {name: f["value"] for name, f in json.loads(stored.fields).items()}
-            self._learn(conn, document_id, pages_of(content),
-                        vendor_keys(read | corrections), corrections)
+            pages = load_layout(conn, self.entity_id, stored.sha256) or pages_of(content)
+            self._learn(conn, document_id, pages, vendor_keys(read | corrections), corrections)
         return self.get(document_id)
 
     def _outcome(self, content: bytes, sha256: str, corrections: dict[str, str], *,
@@ -205,9 +282,14 @@ class IntakeStore:
         ``manual`` is the document's earlier coding: the lines a user coded keep
         their accounts.
         """
+        with self.ledger.engine.connect() as conn:
+            known = load_layout(conn, self.entity_id, sha256)
         outcome = self._unless_duplicate(
             assess(content, sha256, buyer=self.ledger.entity.name, learned=self._hints,
-                   corrections=corrections), exclude=exclude)
+                   corrections=corrections, pages=known), exclude=exclude)
+        if known is None and outcome.pages:
+            with self.ledger.engine.begin() as conn:
+                save_layout(conn, self.entity_id, sha256, outcome.pages)
         bill, invoice = outcome.bill, outcome.invoice
         contact_id, coding = None, None
         if bill is not None and invoice is not None:
@@ -267,18 +349,63 @@ class IntakeStore:
             row = conn.execute(select(*_SUMMARY).where(
                 intake_documents.c.entity_id == self.entity_id,
                 intake_documents.c.id == document_id)).mappings().first()
-        if row is None:
-            raise IntakeError(f"no document {document_id}")
-        return _stored(row)
+            if row is None:
+                raise IntakeError(f"no document {document_id}")
+            return _stored(row, _links(conn, [document_id]))
 
-    def list(self, status: str | None = None) -> list[StoredDocument]:
-        """Stored documents in the order they were added, optionally of one status."""
-        query = select(*_SUMMARY).where(intake_documents.c.entity_id == self.entity_id)
+    def list(self, status: str | Iterable[str] | None = None, *,
+             added_since: dt.datetime | None = None) -> list[StoredDocument]:
+        """Stored documents in the order they were added, optionally of some statuses."""
+        c = intake_documents.c
+        query = select(*_SUMMARY).where(c.entity_id == self.entity_id)
         if status is not None:
-            query = query.where(intake_documents.c.status == status)
+            query = query.where(c.status.in_([status] if isinstance(status, str) else status))
+        if added_since is not None:
+            query = query.where(c.added_at >= added_since)
         with self.ledger.engine.connect() as conn:
-            return [_stored(r) for r in conn.execute(query.order_by(intake_documents.c.id))
-                    .mappings()]
+            rows = list(conn.execute(query.order_by(c.id)).mappings())
+            links = _links(conn, [r["id"] for r in rows if r["status"] == "matched"])
+        return [_stored(r, links) for r in rows]
+
+    def mark_matched(self, conn: Connection, document_id: int, connection_id: int,
+                     transaction_id: str, *, by: str, score: int | None = None) -> bool:
+        """Mark a ready or flagged document as the receipt of a card transaction.
+
+        In the caller's transaction; False when the document is not (or no longer)
+        ready or flagged, so two matchers never claim one receipt.
+        """
+        c = intake_documents.c
+        previous = conn.execute(select(c.status).where(
+            c.entity_id == self.entity_id, c.id == document_id,
+            c.status.in_(MATCHABLE))).scalar()
+        if previous is None or not conn.execute(update(intake_documents).where(
+                c.id == document_id, c.status == previous).values(status="matched")).rowcount:
+            return False
+        r = receipt_matches.c
+        conn.execute(delete(receipt_matches).where(r.document_id == document_id,
+                                                   r.connection_id == connection_id,
+                                                   r.transaction_id == transaction_id))
+        conn.execute(insert(receipt_matches).values(
+            entity_id=self.entity_id, document_id=document_id, connection_id=connection_id,
+            transaction_id=transaction_id, status="matched", previous_status=previous,
+            score=score, matched_by=by[:64], matched_at=_now()))
+        return True
+
+    def unmark(self, conn: Connection, document_id: int) -> tuple[int, str]:
+        """Put a matched receipt back to the status it had; (connection id, transaction id).
+
+        In the caller's transaction; IntakeError when the document is not matched.
+        """
+        r = receipt_matches.c
+        row = conn.execute(select(r.id, r.connection_id, r.transaction_id, r.previous_status)
+                           .where(r.entity_id == self.entity_id, r.document_id == document_id,
+                                  r.status == "matched")).first()
+        if row is None:
+            raise IntakeError(f"document {document_id} is not matched to a card transaction")
+        conn.execute(delete(receipt_matches).where(r.id == row.id))
+        conn.execute(update(intake_documents).where(intake_documents.c.id == document_id)
+                     .values(status=row.previous_status or "ready"))
+        return row.connection_id, row.transaction_id
 
     def content(self, document_id: int) -> bytes:
         """The original bytes of a stored document."""
@@ -296,20 +423,44 @@ class IntakeStore:
 
         A flagged or unreadable document is refused with its findings, except that
         ``allow_duplicate`` approves one whose only findings are that another document
-        may be the same invoice (LB-03, LB-04), once someone has looked.
+        may be the same invoice (LB-03, LB-04), once someone has looked. The Bill is
+        then screened for anomalies (the flags are saved even when approval is
+        refused): open flags from ``HIGH_SCORE`` naming it hold it until dismissed;
+        ``allow_duplicate`` lets duplicate flags through, never the others.
         """
         stored = self.get(document_id)
         if stored.status in ("approved", "posted"):
             return stored
+        if stored.matched is not None:
+            raise IntakeError(f"document {document_id} is the receipt of {stored.matched}: "
+                              "evidence for a card charge, not a bill to post")
         reviewed = allow_duplicate and stored.only_duplicate
         if (stored.status != "ready" and not reviewed) or stored.bill is None:
             reasons = "; ".join(map(str, stored.findings)) or stored.status
             raise IntakeError(f"document {document_id} is {stored.status}, not approved: "
                               f"{reasons}")
+        held = self._held(self._canonical(stored), allow_duplicate=allow_duplicate)
+        if held:
+            reasons = "; ".join(f"flag {f.id} ({f.kind}, score {f.score:.2f}): {f.reason}"
+                                for f in held)
+            raise IntakeError(f"document {document_id} is held by anomaly flags, not approved: "
+                              f"{reasons}; dismiss each after review (ledgerbridge anomalies "
+                              "dismiss ID, or the Anomalies page), then approve again")
         with self.ledger.engine.begin() as conn:
             conn.execute(update(intake_documents).where(intake_documents.c.id == document_id)
                          .values(status="approved", approved_by=by[:64], approved_at=_now()))
         return self.get(document_id)
+
+    def _held(self, bill: Bill, *, allow_duplicate: bool) -> list[SavedFlag]:
+        """Screen ``bill`` (committed on its own) and return the open high flags naming it."""
+        with self.ledger.engine.begin() as conn:
+            screen_document(conn, self.entity_id, bill)
+        key = document_key(bill)
+        with self.ledger.engine.connect() as conn:
+            found = list_flags(conn, self.entity_id, status=FlagStatus.OPEN,
+                               min_score=HIGH_SCORE)
+        return [f for f in found if key in f.records
+                and not (allow_duplicate and FlagKind(f.kind).duplicate)]
 
     def code(self, document_id: int, line: int, account: str) -> StoredDocument:
         """Code line ``line`` (1 = first) of a document to ``account`` by hand.
@@ -346,27 +497,33 @@ class IntakeStore:
         Refused (IntakeError, or the rules' own error) when there is no Bill, a rate is
         missing, or the entry would be empty.
         """
-        bill = stored.coded_bill
-        if bill is None:
-            raise IntakeError(f"document {stored.id} has no Bill ({stored.status})")
-        if exchange_rate is not None:
-            bill = Bill.model_validate(bill.model_dump(mode="json")
-                                       | {"exchange_rate": str(exchange_rate)})
+        bill = self._canonical(stored, exchange_rate)
         entry = rules.for_ledger(self.ledger).entry_for(bill, _no_lookup)
         if entry is None:
             raise IntakeError(f"document {stored.id} posts nothing (its amounts are zero)")
         source = bill.source
-        # The file is found by its hash (the external id); the lineage's document id
-        # names a synced canonical document, which an intake document is not.
         return Entry(entry.date, entry.lines, entry.memo,
                      lineage=Lineage(source.connection, source.object_type,
-                                     source.external_id),
-                     idempotency_key=f"intake:{stored.sha256}")
+                                     source.external_id))
+
+    def _canonical(self, stored: StoredDocument, exchange_rate: Decimal | None = None) -> Bill:
+        """The coded Bill as the canonical document of the entity's intake connection."""
+        bill = stored.coded_bill
+        if bill is None:
+            raise IntakeError(f"document {stored.id} has no Bill ({stored.status})")
+        update_ = {"source": bill.source.model_copy(
+            update={"connection": intake_connection(self.ledger)})}
+        if exchange_rate is not None:
+            bill = Bill.model_validate(bill.model_dump(mode="json")
+                                       | {"exchange_rate": str(exchange_rate)})
+        return bill.model_copy(update=update_)
 
     def post(self, document_id: int, rules: PostingRules, *, by: str,
              exchange_rate: Decimal | None = None) -> int:
         """Post an approved document's coded Bill with ``rules``; returns the entry id.
 
+        The Bill is applied as a canonical ``bill`` document of the intake connection
+        (versioned, screened, its write-backs queued), the entry tracing to it.
         Posting twice returns the same entry. A document not approved is refused
         (a ready one says to approve it; others give their findings).
         """
@@ -375,15 +532,51 @@ class IntakeStore:
             return stored.entry_id
         if stored.status != "approved":
             reasons = "; ".join(map(str, stored.findings)) or (
-                "approve it first" if stored.status == "ready" else stored.status)
+                "approve it first" if stored.status == "ready" else
+                f"the receipt of {stored.matched}, not a bill" if stored.matched else
+                stored.status)
             raise IntakeError(f"document {document_id} is {stored.status}, not posted: {reasons}")
-        entry = self.preview(stored, rules, exchange_rate=exchange_rate)
+        rules = rules.for_ledger(self.ledger)
+        self.preview(stored, rules, exchange_rate=exchange_rate)  # refuses an empty entry
+        bill = self._canonical(stored, exchange_rate)
+        connection_id = self._connection_id()
         with self.ledger.engine.begin() as conn:
-            entry_id = self.ledger.post(entry, conn=conn)
+            lookup = make_lookup(conn, connection_id)
+            try:
+                applied, commands = apply_document(conn, self.ledger, connection_id, bill,
+                                                   rules, lookup=lookup)
+            except MissingDependency as exc:
+                raise IntakeError(f"document {document_id}: {exc}") from None
+            for command in commands:
+                enqueue(conn, command, entry_id=applied.entry_id,
+                        document_id=applied.document_id)
+            # the same version applied already (a concurrent post): its entry
+            entry_id = applied.entry_id or conn.execute(select(documents.c.entry_id).where(
+                documents.c.connection_id == connection_id, documents.c.type == "bill",
+                documents.c.external_id == stored.sha256,
+                documents.c.status == "current")).scalar()
             conn.execute(update(intake_documents).where(intake_documents.c.id == document_id)
                          .values(status="posted", entry_id=entry_id, posted_by=by[:64],
                                  posted_at=_now()))
         return entry_id
+
+    def _connection_id(self) -> int:
+        """The id of the entity's intake connection, created on first use."""
+        name = intake_connection(self.ledger)
+        query = select(connections.c.id).where(connections.c.name == name)
+        with self.ledger.engine.connect() as conn:
+            found = conn.execute(query).scalar()
+        if found is not None:
+            return found
+        try:
+            with self.ledger.engine.begin() as conn:
+                conn.execute(insert(connections).values(
+                    name=name, system=IntakeConnector.system, entity_id=self.entity_id,
+                    settings="{}", secrets="{}"))
+        except IntegrityError:  # created concurrently
+            pass
+        with self.ledger.engine.connect() as conn:
+            return conn.execute(query).scalar_one()
 
     def _unless_duplicate(self, outcome: Assessment, *,
                           exclude: int | None = None) -> Assessment:
@@ -418,25 +611,45 @@ class IntakeStore:
                                         f"days from invoice {row.number}, {seen}"))
         if not findings:
             return outcome
-        return Assessment("flagged", tuple(findings), invoice, bill, outcome.fields)
+        return Assessment("flagged", tuple(findings), invoice, bill, outcome.fields,
+                          outcome.pages)
 
     def _find(self, sha256: str) -> StoredDocument | None:
         with self.ledger.engine.connect() as conn:
             row = conn.execute(select(*_SUMMARY).where(
                 intake_documents.c.entity_id == self.entity_id,
                 intake_documents.c.sha256 == sha256)).mappings().first()
-        return _stored(row) if row is not None else None
+            return _stored(row, _links(conn, [row["id"]])) if row is not None else None
+
+
+def intake_connection(ledger: Ledger) -> str:
+    """The name of the connection an entity's received documents are stored under."""
+    code = ledger.entity.code
+    return SOURCE_CONNECTION if code == "default" else f"{SOURCE_CONNECTION}-{code}"
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _no_lookup(type_: str, external_id: str) -> Document:
+def _no_lookup(type_: str, external_id: str) -> NoReturn:
     raise MissingDependency(f"{type_}:{external_id}")
 
 
-def _stored(row: Any) -> StoredDocument:
+def _links(conn: Connection, document_ids: list[int]) -> dict[int, ReceiptLink]:
+    """The card transactions of matched receipts, by document id."""
+    if not document_ids:
+        return {}
+    r = receipt_matches.c
+    rows = conn.execute(select(r.document_id, connections.c.name, r.transaction_id,
+                               r.matched_by, r.matched_at)
+                        .join(connections, connections.c.id == r.connection_id)
+                        .where(r.document_id.in_(document_ids), r.status == "matched"))
+    return {row.document_id: ReceiptLink(row.name, row.transaction_id, row.matched_by or "",
+                                         row.matched_at) for row in rows}
+
+
+def _stored(row: Any, links: dict[int, ReceiptLink]) -> StoredDocument:
     total = (Money(row["total"], row["currency"])
              if row["total"] is not None and row["currency"] else None)
     return StoredDocument(
@@ -450,4 +663,5 @@ def _stored(row: Any) -> StoredDocument:
         contact_id=row["contact_id"], coding=parse_coding(row["coding"]),
         approved_by=row["approved_by"], approved_at=row["approved_at"],
         posted_by=row["posted_by"], posted_at=row["posted_at"],
+        matched=links.get(row["id"]),
     )

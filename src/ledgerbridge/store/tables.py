@@ -439,6 +439,39 @@ extraction_hints = Table(
     Column("learned_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
+# Receipt files tied to card transactions: status "matched" (the file is the card
+# line's evidence; previous_status is the file's status to go back to on undo) or
+# "review" (one of several equally good pairings a person picks from).
+receipt_matches = Table(
+    "receipt_matches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entity_id", ForeignKey("entities.id"), nullable=False),
+    Column("document_id", ForeignKey("intake_documents.id"), nullable=False),
+    Column("connection_id", ForeignKey("connections.id"), nullable=False),
+    Column("transaction_id", String(255), nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("previous_status", String(16)),
+    Column("score", Integer),
+    Column("reason", Text),
+    Column("matched_by", String(64)),
+    Column("matched_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("document_id", "connection_id", "transaction_id",
+                     name="uq_receipt_matches_pair"),
+    Index("ix_receipt_matches_line", "connection_id", "transaction_id", "status"),
+)
+
+# The laid-out words of a text PDF or scan (JSON), by file hash: a correction reads
+# the fields again from them instead of running OCR again.
+document_layouts = Table(
+    "document_layouts",
+    metadata,
+    Column("entity_id", ForeignKey("entities.id"), primary_key=True),
+    Column("sha256", String(64), primary_key=True),
+    Column("pages", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
 # -- period balances ------------------------------------------------------------------
 
 # The net of journal_lines.amount per entity, account and month (``month`` is the

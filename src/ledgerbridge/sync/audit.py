@@ -1,7 +1,11 @@
 """The audit trail: GL entry -> canonical document -> raw payload -> connection.
 
-An entry posted from a received supplier document (connection ``intake``) leads to
-that stored file instead: its name, media type, SHA-256 and the Bill read from it.
+An entry posted from a received supplier document leads to its canonical bill of
+the intake connection, and under ``raw`` to the stored file: its name, media type,
+SHA-256 and the Bill read from it (entries posted before intake bills were canonical
+documents lead to the stored file only, as their document).
+A document naming a stored receipt file (a card line's ``receipt: intake:<sha256>``)
+carries that file too, as ``receipt_file``.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from ledgerbridge.ledger import JournalEntry, Ledger
 from ledgerbridge.store.tables import connections, documents, inbox, intake_documents
 
 __all__ = ["AuditTrail", "audit_trail"]
+
+RECEIPT_FILE = f"{INTAKE}:"
+"""How a document names a receipt file of the document store: ``intake:<sha256>``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +58,19 @@ def audit_trail(ledger: Ledger, entry_id: int, *, conn: Connection | None = None
         lineage = entry.lineage
         document = raw = connection = None
         if lineage.document_id and lineage.document_id.isdigit():
-            row = c.execute(select(documents).where(documents.c.id == int(lineage.document_id))
-                            ).first()
+            row = c.execute(select(documents, connections.c.system)
+                            .join(connections, connections.c.id == documents.c.connection_id)
+                            .where(documents.c.id == int(lineage.document_id))).first()
+            if row is not None and row.system == INTAKE:
+                raw = _received(c, ledger, row.external_id)
             if row is not None:
                 document = {"id": row.id, "type": row.type, "external_id": row.external_id,
                             "version": row.version, "status": row.status,
                             "data": json.loads(row.data)}
+                receipt = document["data"].get("receipt") or ""
+                if receipt.startswith(RECEIPT_FILE):
+                    document["receipt_file"] = _received(c, ledger,
+                                                         receipt.removeprefix(RECEIPT_FILE))
         elif lineage.connection == INTAKE and lineage.external_id:
             document = _received(c, ledger, lineage.external_id)
         if lineage.raw_payload_id and lineage.raw_payload_id.isdigit():

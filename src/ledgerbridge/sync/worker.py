@@ -105,6 +105,7 @@ class Worker:
     _bound: dict[int, _Bound] = field(default_factory=dict)
     _touched: dict[tuple[int, str], Ledger] = field(default_factory=dict)
     _reads: set[tuple[int, str]] = field(default_factory=set)
+    _arrived: dict[int, set[str]] = field(default_factory=dict)
 
     def run_once(self) -> int:
         """Claim and process one batch of due events; returns how many were handled.
@@ -119,6 +120,7 @@ class Worker:
         while True:
             now = dt.datetime.now(dt.UTC)
             self._touched = {}
+            self._arrived = {}
             ahead = self._normalize_ahead(now) if sqlite else {}
             if sqlite and not ahead:
                 return 0  # nothing due: no write lock taken just to find that out
@@ -314,8 +316,10 @@ class Worker:
                 self._process(conn, row, now, candidate)
         else:
             savepoint.commit()
-            for _, outcome, _ in held:
+            for row, outcome, _ in held:
                 self._count(outcome["status"])
+                if outcome["status"] == EventStatus.POSTED:
+                    self._posted(row)
         held.clear()
 
     def _process(self, conn: Connection, row, now: dt.datetime,  # noqa: ANN001
@@ -358,6 +362,13 @@ class Worker:
             return
         savepoint.commit()
         self._finish(conn, row, EventStatus.POSTED if posted else EventStatus.IGNORED)
+        if posted:
+            self._posted(row)
+
+    def _posted(self, row) -> None:  # noqa: ANN001
+        """Remember a posted event's object for its connector's ``after_posted``."""
+        if row.object_id is not None:
+            self._arrived.setdefault(row.connection_id, set()).add(row.object_id)
 
     def _failure(self, row, exc: Exception, now: dt.datetime) -> dict:  # noqa: ANN001
         """The outcome of an event that raised ``exc``: waiting, a retry, or a dead letter."""
@@ -407,6 +418,13 @@ class Worker:
             except Exception:  # the lines are stored; the next run reconciles them
                 log.exception("reconciling bank account %s failed", code)
         self._touched = {}
+        arrived, self._arrived = self._arrived, {}
+        for connection_id, object_ids in sorted(arrived.items()):
+            bound = self._bound[connection_id]
+            try:
+                bound.connector.after_posted(bound.ledger, sorted(object_ids))
+            except Exception:  # the events are posted; the follow-up can be run by hand
+                log.exception("after posting objects of connection %s", connection_id)
         for connection_id, stream in sorted(self._reads):
             try:
                 polled = poll_connection(self.engine, self._bound[connection_id].record,

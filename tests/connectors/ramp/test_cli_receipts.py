@@ -21,16 +21,17 @@ def _run(*args: str):
 def test_match_then_missing_as_json(db_url, ledger, live):
     connect(ledger, live.url)
     today = dt.date.today()
-    IntakeStore(ledger).add(receipt_file("Staples", 1999, today.isoformat()), "staples.xml")
     for merchant, amount, days in (("STAPLES 0123", "19.99", 0), ("Uber", "31.40", 3)):
         day = today - dt.timedelta(days=days)
         live.control("POST", "/transactions", {
             "amount": amount, "merchant_name": merchant, "merchant_category_code": "5111",
             "state": "CLEARED", "user_transaction_time": f"{day}T08:00:00+00:00"})
     work(ledger)
+    late = receipt_file("Staples", 1999, (today - dt.timedelta(days=8)).isoformat())
+    assert IntakeStore(ledger).add(late, "staples.xml").document.status == "ready"  # 8 days
 
-    matched = _run("receipts", "match", "--connection", "ramp", "--format", "json",
-                   "--db", db_url)
+    matched = _run("receipts", "match", "--connection", "ramp", "--days", "10",
+                   "--format", "json", "--db", db_url)
     assert matched.exit_code == 0, matched.output
     body = json.loads(matched.stdout)
     assert [m["merchant"] for m in body["matches"]] == ["STAPLES 0123"]

@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledgerbridge.connectors.ramp.receipts import CardLine, MatchPolicy, Receipt, match, score
+from ledgerbridge.connectors.ramp.receipts import (
+    CLOSE_SCORE,
+    CardLine,
+    MatchPolicy,
+    Receipt,
+    match,
+    score,
+    settle,
+)
 from ledgerbridge.money import Money
 
 DAY = dt.date(2026, 3, 2)
@@ -97,3 +105,33 @@ def test_matches_are_one_to_one_valid_maximal_and_do_not_depend_on_order(lines, 
     random.Random(seed).shuffle(shuffled)
     again = match(lines, shuffled, policy)
     assert sum(m.score for m in again) == pytest.approx(sum(m.score for m in found))
+
+
+def test_a_receipt_fitting_two_lines_equally_is_held_not_guessed():
+    lines = [_line("t1", "Joe's Diner", 1200), _line("t2", "Joe's Diner", 1200)]
+    settled = settle(lines, [_receipt("r1", "Joe's Diner", 1200)])
+    assert settled.matches == ()
+    (group,) = settled.ambiguous
+    assert {m.line.external_id for m in group} == {"t1", "t2"}
+
+
+def test_a_same_day_receipt_is_clear_against_one_a_day_away():
+    lines = [_line("t1", "Uber", 2500)]
+    receipts = [_receipt("today", "Uber", 2500),
+                _receipt("tomorrow", "Uber", 2500, DAY + dt.timedelta(days=1))]
+    settled = settle(lines, receipts)
+    assert [m.receipt.ref for m in settled.matches] == ["today"] and settled.ambiguous == ()
+
+
+@settings(max_examples=60, deadline=None)
+@given(lines=lines_st, receipts=receipts_st)
+def test_settling_splits_the_best_pairing_and_leaves_no_close_rival(lines, receipts):
+    policy = MatchPolicy()
+    settled = settle(lines, receipts, policy)
+    chosen = [*settled.matches, *(group[0] for group in settled.ambiguous)]
+    assert sorted((m.line.external_id, m.receipt.ref) for m in chosen) == sorted(
+        (m.line.external_id, m.receipt.ref) for m in match(lines, receipts, policy))
+    for m in settled.matches:
+        rivals = [score(m.line, r, policy) for r in receipts if r != m.receipt]
+        rivals += [score(line, m.receipt, policy) for line in lines if line != m.line]
+        assert all(r is None or r[0] <= m.score - CLOSE_SCORE for r in rivals)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import AnyHttpUrl, SecretStr
 
@@ -17,6 +18,9 @@ from ledgerbridge.connectors.ramp.normalize import Normalizer
 from ledgerbridge.connectors.ramp.signature import SIGNATURE_HEADER, SignatureMismatch, verify
 from ledgerbridge.documents import Document
 from ledgerbridge.sync.errors import FatalError, MalformedPayload, SignatureError
+
+if TYPE_CHECKING:
+    from ledgerbridge.ledger import Ledger
 
 __all__ = ["STREAMS", "RampConnector", "RampSettings"]
 
@@ -44,6 +48,8 @@ class RampSettings(Settings):
     scope: str = SCOPES
     page_size: int = 100
     timeout_seconds: float = 30.0
+    receipts_due_days: int = 7
+    receipts_required_over: Decimal | None = None
 
 
 def _record(kind: str, obj: Obj) -> RawEvent:
@@ -127,6 +133,13 @@ class RampConnector(Connector):
             events = [_record(declared.object_type, item) for item in items]
             yield Page(events, cursor if more else (newest.isoformat() if newest else None),
                        more=more)
+
+    def after_posted(self, ledger: Ledger, object_ids: Sequence[str]) -> None:
+        """Match card lines just posted to the receipt files waiting for them."""
+        # attach uses the sync worker, which loads connectors: import it when needed.
+        from ledgerbridge.connectors.ramp.attach import match_arrived_lines  # noqa: PLC0415
+
+        match_arrived_lines(ledger, self.connection, object_ids)
 
     def normalize(self, event: RawEvent) -> list[Document]:
         """The documents of one Ramp object, or of the object a webhook names (read anew)."""

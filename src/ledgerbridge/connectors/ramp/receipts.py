@@ -14,6 +14,8 @@ A receipt matches a card line when all three agree:
 
 Among several candidates the pairing with the highest total score wins, each
 receipt and each line used at most once (an assignment problem, solved by scipy).
+``settle`` keeps only the pairings nothing else comes close to: a receipt that fits
+two card lines about as well (or a line two receipts) is left for a person.
 """
 
 from __future__ import annotations
@@ -30,9 +32,14 @@ from scipy.optimize import linear_sum_assignment
 
 from ledgerbridge.money import Money
 
-__all__ = ["CardLine", "Match", "MatchPolicy", "Receipt", "match", "score"]
+__all__ = ["CardLine", "Match", "MatchPolicy", "Receipt", "Settled", "match", "score",
+           "settle"]
 
 _NEVER = 1e9
+
+CLOSE_SCORE = 5.0
+"""A rival pairing scoring less than this below the chosen one makes it ambiguous
+(one day apart is 5: the same-day receipt still wins on its own)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,27 +149,80 @@ def _candidates(lines: Sequence[CardLine], receipts: Sequence[Receipt],
             yield i, j
 
 
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """The pairings to record, and those a person must choose between.
+
+    Attributes:
+        matches: pairings no other candidate comes close to.
+        ambiguous: each chosen pairing a rival comes close to, with the rivals
+            (every candidate pairing of its line or receipt scoring within
+            ``CLOSE_SCORE``, the chosen one included).
+
+    """
+
+    matches: tuple[Match, ...]
+    ambiguous: tuple[tuple[Match, ...], ...]
+
+
+def _scores(lines: Sequence[CardLine], receipts: Sequence[Receipt],
+            policy: MatchPolicy) -> dict[tuple[int, int], tuple[float, float]]:
+    found: dict[tuple[int, int], tuple[float, float]] = {}
+    for i, j in _candidates(lines, receipts, policy):
+        scored = score(lines[i], receipts[j], policy)
+        if scored is not None:
+            found[i, j] = scored
+    return found
+
+
+def _pair(lines: Sequence[CardLine], receipts: Sequence[Receipt],
+          found: dict[tuple[int, int], tuple[float, float]], i: int, j: int) -> Match:
+    line, receipt = lines[i], receipts[j]
+    return Match(line, receipt, found[i, j][0], found[i, j][1], line.amount - receipt.amount)
+
+
 def match(lines: Sequence[CardLine], receipts: Sequence[Receipt],
           policy: MatchPolicy | None = None) -> list[Match]:
     """The best one-to-one pairing of ``receipts`` with ``lines``, in the order of ``lines``."""
     policy = policy or MatchPolicy()
     if not lines or not receipts:
         return []
-    cost = np.full((len(lines), len(receipts)), _NEVER)
-    found: dict[tuple[int, int], tuple[float, float]] = {}
-    for i, j in _candidates(lines, receipts, policy):
-        scored = score(lines[i], receipts[j], policy)
-        if scored is not None:
-            found[i, j] = scored
-            cost[i, j] = -scored[0]
+    found = _scores(lines, receipts, policy)
+    return [_pair(lines, receipts, found, i, j) for i, j in _assign(lines, receipts, found)]
+
+
+def settle(lines: Sequence[CardLine], receipts: Sequence[Receipt],
+           policy: MatchPolicy | None = None) -> Settled:
+    """The best pairing of ``match``, split into clear matches and ambiguous ones.
+
+    A chosen pairing is ambiguous when another candidate of its line or of its
+    receipt scores within ``CLOSE_SCORE`` of it: which one is right is a guess.
+    """
+    policy = policy or MatchPolicy()
+    if not lines or not receipts:
+        return Settled((), ())
+    found = _scores(lines, receipts, policy)
+    clear, ambiguous = [], []
+    for i, j in _assign(lines, receipts, found):
+        chosen = _pair(lines, receipts, found, i, j)
+        rivals = [(a, b) for (a, b), (points, _) in found.items()
+                  if (a == i) != (b == j) and points > chosen.score - CLOSE_SCORE]
+        if rivals:
+            ambiguous.append((chosen, *(_pair(lines, receipts, found, a, b)
+                                        for a, b in rivals)))
+        else:
+            clear.append(chosen)
+    return Settled(tuple(clear), tuple(ambiguous))
+
+
+def _assign(lines: Sequence[CardLine], receipts: Sequence[Receipt],
+            found: dict[tuple[int, int], tuple[float, float]]) -> list[tuple[int, int]]:
+    """The (line, receipt) index pairs of the best total score, in the order of lines."""
     if not found:
         return []
+    cost = np.full((len(lines), len(receipts)), _NEVER)
+    for (i, j), (points, _) in found.items():
+        cost[i, j] = -points
     rows, cols = linear_sum_assignment(cost)
-    matches = []
-    for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
-        if (i, j) not in found:
-            continue
-        line, receipt = lines[i], receipts[j]
-        matches.append(Match(line, receipt, found[i, j][0], found[i, j][1],
-                             line.amount - receipt.amount))
-    return matches  # the assignment's rows come in order
+    return [(i, j) for i, j in zip(rows.tolist(), cols.tolist(), strict=True)
+            if (i, j) in found]  # the assignment's rows come in order

@@ -56,14 +56,16 @@ def pages_of(content: bytes, *, ocr_language: str = "eng+deu+fra") -> list[Page]
 
 def extract(content: bytes, *,
             learned: Callable[[Extraction], Mapping[str, str]] | None = None,
-            ocr_language: str = "eng+deu+fra") -> Extraction:
+            ocr_language: str = "eng+deu+fra", pages: list[Page] | None = None) -> Extraction:
     """The fields of an invoice or receipt file (PDF or image), each with its confidence.
 
     ``learned`` gives, for a first reading, what corrections taught us about its
     vendor (a label to try first per field, and the vendor's name); the same laid-out
-    words are then read again with those hints. Raises NoText when nothing can be read.
+    words are then read again with those hints. ``pages`` are the file's laid-out
+    words when already known (no OCR then). Raises NoText when nothing can be read.
     """
-    pages = pages_of(content, ocr_language=ocr_language)
+    if pages is None:
+        pages = pages_of(content, ocr_language=ocr_language)
     found = read_fields(pages, known_currencies=iso_currencies())
     hints = learned(found) if learned else {}
     if hints:
